@@ -1,0 +1,98 @@
+"""The main entry point for sending messages with ACE: ``send``.
+
+Usage::
+
+    from edx_ace import ace
+    from edx_ace.message import Message
+    from edx_ace.recipient import Recipient
+
+    msg = Message(name="test_message", app_label="my_app",
+                  recipient=Recipient(lms_user_id=123456, email_address="a_user@example.com"),
+                  language="en", context={"stuff": "to personalize the message"})
+    ace.send(msg)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.template import TemplateDoesNotExist
+
+from ace import delivery, policy, presentation
+from ace.channel import ChannelType, channels, get_channel_for_message
+from ace.errors import UnsupportedChannelError
+from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
+from ace.signals import ACE_MESSAGE_OUTCOMES
+from ace.utils.date import get_current_time
+
+LOG = logging.getLogger(__name__)
+
+#: Raised out of send() after every channel was tried (edx-ace raises these to its caller too).
+_RAISED = (DeliveryStatus.FAILED,)
+
+
+def _channel_types(limit_to_channels) -> list[ChannelType]:
+    if limit_to_channels is None:
+        return list(ChannelType)
+    wanted = set()
+    for value in limit_to_channels:
+        try:
+            wanted.add(ChannelType(value))
+        except ValueError:
+            raise ValueError(f"limit_to_channels: {value!r} is not a ChannelType "
+                             f"(use {', '.join(f'ChannelType.{c.name}' for c in ChannelType)}).")
+    return [channel_type for channel_type in ChannelType if channel_type in wanted]
+
+
+def send(msg, limit_to_channels=None) -> SendResult:
+    """Send a message to its recipient over every channel type the policies allow.
+
+    :param msg: the ``Message`` to send; it needs what its channels need (an email address for email).
+    :param limit_to_channels: an optional list of ``ChannelType`` to restrict delivery to; other
+        channel types are not used at all.
+
+    Channel types go in a fixed order (email, then push). Returns a ``SendResult``: one
+    ``DeliveryOutcome`` per channel type considered. After every channel was tried, a delivery that
+    failed for good re-raises its error (``FatalChannelDeliveryError``, ``InvalidMessageError``).
+    """
+    msg.report_basics()
+    logger = msg.get_message_specific_logger(LOG)
+    allowed, denied = policy.evaluate(msg)
+    outcomes = SendResult()
+    for channel_type in _channel_types(limit_to_channels):
+        if channel_type not in allowed:
+            policy_name, reason = denied[channel_type]
+            outcomes.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED,
+                                            reason=policy_name, details={"policy_reason": reason} if reason else {}))
+            continue
+        if channel_type not in channels():
+            continue  # no channel of this type is enabled here: nothing to do, nothing to report
+        try:
+            channel = get_channel_for_message(channel_type, msg)
+        except UnsupportedChannelError as error:
+            logger.error("%s", error)
+            outcomes.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
+                                            reason=str(error), finished_at=get_current_time()))
+            continue
+        outcomes.append(_render_and_deliver(channel, msg, logger))
+    ACE_MESSAGE_OUTCOMES.send(sender=None, message=msg, outcomes=outcomes)
+    for outcome in outcomes:
+        if outcome.status in _RAISED and outcome.error is not None:
+            raise outcome.error
+    return outcomes
+
+
+def _render_and_deliver(channel, msg, logger) -> DeliveryOutcome:
+    try:
+        rendered = presentation.render(channel, msg)
+    except TemplateDoesNotExist as error:
+        logger.error("Not sent over %s: template %s does not exist.", channel.name, error)
+        return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING, channel_name=channel.name,
+                               error=error, reason=f"template {error} does not exist",
+                               finished_at=get_current_time())
+    except Exception as error:  # a template that fails to render must not stop the other channels
+        logger.exception("Not sent over %s: rendering failed.", channel.name)
+        return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_ERROR, channel_name=channel.name,
+                               error=error, reason=f"{type(error).__name__}: {error}",
+                               finished_at=get_current_time())
+    return delivery.deliver_with_outcome(channel, rendered, msg)

@@ -1,0 +1,117 @@
+"""A channel that sends email with Django's mail framework (``EMAIL_BACKEND``).
+
+Useful as the transactional channel, as an alternative to a provider, and in tests through the
+locmem backend (``django.core.mail.outbox``).
+
+Sample settings::
+
+    EMAIL_BACKEND = 'django.core.mail.backends.smtp.EmailBackend'
+    EMAIL_HOST = 'localhost'
+    DEFAULT_FROM_EMAIL = 'hello@example.org'
+    ACE_CHANNEL_DEFAULT_EMAIL = 'sailthru_email'
+    ACE_CHANNEL_TRANSACTIONAL_EMAIL = 'django_email'
+    ACE_ENABLED_CHANNELS = ['sailthru_email', 'django_email']
+
+SMTP replies map onto ACE errors: a 4xx reply or a lost connection is a
+``RecoverableChannelDeliveryError`` (tried again after ``ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY``
+seconds), a 5xx reply a ``FatalChannelDeliveryError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import threading
+from datetime import timedelta
+
+from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+
+from ace.channel import Channel
+from ace.channel.mixins import EmailChannelMixin
+from ace.errors import FatalChannelDeliveryError, RecoverableChannelDeliveryError
+from ace.settings import ace_settings
+from ace.utils.date import get_current_time
+
+
+def smtp_error_code(error: Exception) -> int | None:
+    """The SMTP reply code behind ``error``, when it carries one."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return max(codes) if codes else None
+    return getattr(error, "smtp_code", None)
+
+
+class DjangoEmailChannel(EmailChannelMixin, Channel):
+    """An email channel that sends through Django's ``EMAIL_BACKEND``."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    @classmethod
+    def enabled(cls) -> bool:
+        """Always True: Django's mail settings have defaults."""
+        return True
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Reuse one open connection for every ``deliver`` inside the block (in this thread)."""
+        if getattr(self._local, "connection", None) is not None:
+            yield self._local.connection
+            return
+        connection = get_connection()
+        self._local.connection = connection
+        try:
+            connection.open()
+            yield connection
+        finally:
+            self._local.connection = None
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def build_email(self, message, rendered_message, connection=None) -> EmailMultiAlternatives:
+        email = EmailMultiAlternatives(
+            subject=rendered_message.subject,
+            body=rendered_message.body,
+            from_email=self.from_address(message, rendered_message),
+            to=[self.recipient_address(message)],
+            reply_to=self.reply_to(message),
+            headers=self.headers(message),
+            connection=connection,
+        )
+        email.attach_alternative(self.html_document(rendered_message), "text/html")
+        return email
+
+    def headers(self, message) -> dict[str, str]:
+        headers = {"X-ACE-Message-ID": str(message.uuid)}
+        headers.update(message.options.get("email_headers") or {})
+        return headers
+
+    def deliver(self, message, rendered_message) -> None:
+        email = self.build_email(message, rendered_message, connection=getattr(self._local, "connection", None))
+        try:
+            email.send(fail_silently=False)
+        except BadHeaderError as error:
+            raise FatalChannelDeliveryError(f"Refused to build a header: {error}")
+        except smtplib.SMTPResponseException as error:
+            self._raise_for_code(error.smtp_code, f"{error.smtp_code} {error.smtp_error!r}")
+        except smtplib.SMTPRecipientsRefused as error:
+            code = smtp_error_code(error)
+            self._raise_for_code(code, f"recipient refused: {error.recipients}")
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError,
+                OSError) as error:
+            self._drop_batch_connection()
+            raise RecoverableChannelDeliveryError(f"SMTP connection failed: {error}", self._retry_time())
+
+    def _drop_batch_connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _retry_time(self):
+        return get_current_time() + timedelta(seconds=ace_settings.ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY)
+
+    def _raise_for_code(self, code, text):
+        if code is not None and 400 <= code < 500:
+            raise RecoverableChannelDeliveryError(f"SMTP temporary failure: {text}", self._retry_time())
+        raise FatalChannelDeliveryError(f"SMTP permanent failure: {text}")

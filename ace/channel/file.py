@@ -1,0 +1,62 @@
+"""Channels for local development that write each message to a file (or stdout) instead of sending it.
+
+``ACE_CHANNEL_FILE_PATH`` is a directory (one ``.eml`` file per email, one ``.json`` file per push
+notification) or ``"-"`` for standard output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.mail import EmailMultiAlternatives
+
+from ace.channel import Channel, ChannelType
+from ace.channel.mixins import EmailChannelMixin
+from ace.settings import ace_settings
+from ace.utils.date import get_current_time
+
+
+def _write(suffix: str, message, data: bytes) -> str:
+    target = ace_settings.ACE_CHANNEL_FILE_PATH
+    if target in (None, "", "-"):
+        sys.stdout.write(data.decode("utf-8", "replace") + "\n" + "-" * 79 + "\n")
+        sys.stdout.flush()
+        return "-"
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{get_current_time():%Y%m%dT%H%M%S%f}-{message.uuid}{suffix}"
+    path.write_bytes(data)
+    return str(path)
+
+
+class FileEmailChannel(EmailChannelMixin, Channel):
+    """Writes each email, as the MIME message an SMTP server would receive, to a file or stdout."""
+
+    def deliver(self, message, rendered_message):
+        email = EmailMultiAlternatives(
+            subject=rendered_message.subject,
+            body=rendered_message.body,
+            from_email=self.from_address(message, rendered_message),
+            to=[self.recipient_address(message)],
+            reply_to=self.reply_to(message),
+            headers={"X-ACE-Message-ID": str(message.uuid), **(message.options.get("email_headers") or {})},
+        )
+        email.attach_alternative(self.html_document(rendered_message), "text/html")
+        return {"path": _write(".eml", message, email.message().as_bytes(linesep="\n"))}
+
+
+class FilePushChannel(Channel):
+    """Writes each push notification as JSON to a file or stdout."""
+
+    channel_type = ChannelType.PUSH
+
+    def deliver(self, message, rendered_message):
+        payload = {
+            "lms_user_id": message.recipient.lms_user_id if message.recipient else None,
+            "message_uuid": str(message.uuid),
+            "title": rendered_message.title,
+            "body": rendered_message.body,
+        }
+        return {"path": _write(".json", message, json.dumps(payload, indent=2).encode())}

@@ -1,0 +1,80 @@
+"""Helpers shared by email channels: addresses, the HTML document, and action links."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from ace.channel import ChannelType
+from ace.errors import InvalidMessageError
+
+
+class EmailChannelMixin:
+    """What every email channel shares. Mix in before ``Channel``."""
+
+    channel_type = ChannelType.EMAIL
+
+    def get_action_links(self, message=None, omit_unsubscribe_link=False) -> list[tuple[str, str]]:
+        """``(url, label)`` links the channel adds to an email (unsubscribe, ...). None by default."""
+        return []
+
+    @property
+    def action_links(self):
+        """Deprecated: use ``get_action_links``."""
+        return self.get_action_links()
+
+    @property
+    def tracker_image_sources(self) -> list[str]:
+        """Image URLs the channel's provider uses to track opens. None by default."""
+        return []
+
+    @staticmethod
+    def recipient_address(message) -> str:
+        """The recipient's email address; ``InvalidMessageError`` when there is no valid one."""
+        recipient = message.recipient
+        address = getattr(recipient, "email_address", None)
+        if not address:
+            raise InvalidMessageError(
+                f"Message {message.log_id} cannot go over email: its recipient "
+                f"{getattr(recipient, 'lms_user_id', None)!r} has no email address."
+            )
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise InvalidMessageError(f"Message {message.log_id}: {address!r} is not a valid email address.")
+        return address
+
+    @staticmethod
+    def from_address(message, rendered_message) -> str:
+        """The From header: ``options['from_address']`` (else ``DEFAULT_FROM_EMAIL``) with the rendered
+        from name as display name. Built with ``email.headerregistry`` so nothing a template renders
+        can inject a header."""
+        configured = message.options.get("from_address") or settings.DEFAULT_FROM_EMAIL
+        default_name, address = parseaddr(configured)
+        if not address or "@" not in address:
+            raise InvalidMessageError(f"Message {message.log_id}: {configured!r} is not a valid from address.")
+        name = (getattr(rendered_message, "from_name", "") or "").strip() or default_name
+        try:
+            return str(Address(display_name=name, addr_spec=address))
+        except (ValueError, IndexError):
+            raise InvalidMessageError(f"Message {message.log_id}: {configured!r} is not a valid from address.")
+
+    @staticmethod
+    def reply_to(message) -> list[str]:
+        value = message.options.get("reply_to")
+        if not value:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+    @staticmethod
+    def html_document(rendered_message) -> str:
+        """``body_html`` as a whole HTML document, with ``head_html`` in its head."""
+        body = rendered_message.body_html or ""
+        if "<html" in body[:500].lower():
+            return body
+        head = rendered_message.head_html or ""
+        return f"<!DOCTYPE html>\n<html>\n<head>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"

@@ -1,0 +1,46 @@
+"""System checks: ACE configuration mistakes found at start-up rather than at the first send."""
+
+from __future__ import annotations
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from stevedore.extension import ExtensionManager
+
+from ace.channel import CHANNEL_NAMESPACE, channels, routing
+from ace.policy import POLICY_NAMESPACE, policies
+from ace.settings import ace_settings
+
+
+@checks.register("ace")
+def check_channels(app_configs=None, **kwargs):
+    errors = []
+    try:
+        channel_map = channels()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), hint="Fix ACE_ENABLED_CHANNELS.", id="ace.E001")]
+    requested = ace_settings.ACE_ENABLED_CHANNELS
+    if requested is not None:
+        installed = {ext.name: ext.plugin for ext in ExtensionManager(CHANNEL_NAMESPACE)}
+        for name in requested:
+            if name not in channel_map.names() and name in installed:
+                errors.append(checks.Warning(
+                    f"ACE channel {name!r} is listed in ACE_ENABLED_CHANNELS but cannot be enabled: "
+                    f"{installed[name].__name__}.enabled() is false (its settings are incomplete).",
+                    id="ace.W001"))
+    for setting in ("ACE_CHANNEL_DEFAULT_EMAIL", "ACE_CHANNEL_TRANSACTIONAL_EMAIL", "ACE_CHANNEL_DEFAULT_PUSH"):
+        name = getattr(ace_settings, setting)
+        if name and name not in channel_map.names():
+            errors.append(checks.Warning(
+                f"{setting} names {name!r}, which is not an enabled channel "
+                f"(enabled: {', '.join(channel_map.names()) or 'none'}); the default channel will be used.",
+                id="ace.W002"))
+    try:
+        routing.routers()
+    except ImproperlyConfigured as error:
+        errors.append(checks.Error(str(error), id="ace.E002"))
+    try:
+        policies()
+    except ImproperlyConfigured as error:
+        errors.append(checks.Error(str(error), hint=f"Fix ACE_ENABLED_POLICIES ({POLICY_NAMESPACE}).",
+                                   id="ace.E003"))
+    return errors

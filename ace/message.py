@@ -1,0 +1,250 @@
+"""``Message`` and ``MessageType``: what ACE delivers, and the factory that personalises it per recipient."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import attr
+from django.apps import apps
+
+from ace import monitoring
+from ace.errors import InvalidMessageError
+from ace.recipient import Recipient
+from ace.serialization import MessageAttributeSerializationMixin
+from ace.utils.date import deserialize
+
+
+def _required_name(instance, attribute, value):
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidMessageError(
+            f"{type(instance).__name__}.{attribute.name} is required (a non-empty string): it names the "
+            f"templates ({{app_label}}/edx_ace/{{name}}/...); got {value!r}."
+        )
+
+
+def _aware_datetime(instance, attribute, value):
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise InvalidMessageError(f"{type(instance).__name__}.{attribute.name} must be a datetime, not {value!r}.")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidMessageError(
+            f"{type(instance).__name__}.{attribute.name} is a naive datetime ({value.isoformat()}); "
+            "use a timezone-aware one, e.g. django.utils.timezone.now() + timedelta(...)."
+        )
+
+
+def _dict(instance, attribute, value):
+    if not isinstance(value, dict):
+        raise InvalidMessageError(
+            f"{type(instance).__name__}.{attribute.name} must be a dict, not {type(value).__name__}."
+        )
+
+
+def _optional_str(instance, attribute, value):
+    if value is not None and not isinstance(value, str):
+        raise InvalidMessageError(f"{type(instance).__name__}.{attribute.name} must be a string or None.")
+
+
+def _to_datetime(value):
+    return deserialize(value) if isinstance(value, str) else value
+
+
+def _to_uuid(value):
+    if value is None or isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidMessageError(f"Not a UUID: {value!r}.")
+
+
+def _to_recipient(value):
+    if isinstance(value, dict):
+        return Recipient.from_json(value)
+    return value
+
+
+def _recipient(instance, attribute, value):
+    if value is not None and not isinstance(value, Recipient):
+        raise InvalidMessageError(f"Message.recipient must be a Recipient, not {type(value).__name__}.")
+
+
+_VALIDATE_ON_SET = attr.setters.pipe(attr.setters.convert, attr.setters.validate)
+
+
+@attr.s(on_setattr=_VALIDATE_ON_SET)
+class MessageType(MessageAttributeSerializationMixin):
+    """A type of message, used once per batch send and personalised into a ``Message`` per recipient.
+
+    :param context: context given to every message of the batch.
+    :param expiration_time: when these messages expire (timezone-aware).
+    :param app_label: the Django app whose templates render it; defaults to ``APP_LABEL`` or to the
+        app the class is defined in.
+    :param name: the message name in template paths; defaults to ``NAME`` or the class name, lowercased.
+    """
+
+    NAME = None
+    APP_LABEL = None
+
+    context = attr.ib(validator=_dict)
+    expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_aware_datetime)
+    app_label = attr.ib(validator=_required_name)
+    name = attr.ib(validator=_required_name)
+    options = attr.ib(validator=_dict)
+    log_level = attr.ib(default=None)
+    uuid = attr.ib(init=False, converter=_to_uuid)
+
+    @context.default
+    def default_context_value(self):
+        return {}
+
+    @app_label.default
+    def default_app_label(self):
+        """Get default app label: ``APP_LABEL``, else the label of the app defining the class."""
+        if self.APP_LABEL:
+            return self.APP_LABEL
+        module = type(self).__module__
+        config = apps.get_containing_app_config(module) if apps.apps_ready else None
+        return config.label if config is not None else module.split(".")[0]
+
+    @name.default
+    def default_name(self):
+        """Return default name: ``NAME``, else the class name in lower case."""
+        return self.NAME or type(self).__name__.lower()
+
+    @options.default
+    def default_options_value(self):
+        return {}
+
+    @uuid.default
+    def generate_uuid(self):
+        return uuid4()
+
+    def personalize(self, recipient, language, user_context) -> Message:
+        """A new ``Message`` of this type for ``recipient``, with ``user_context`` merged over the type's
+        context. The message gets its own copy of the options, so changing one message's options never
+        changes another's."""
+        if user_context is not None and not isinstance(user_context, dict):
+            raise InvalidMessageError(f"user_context must be a dict, not {type(user_context).__name__}.")
+        context = dict(self.context)
+        context.update(user_context or {})
+        return Message(
+            app_label=self.app_label,
+            name=self.name,
+            expiration_time=self.expiration_time,
+            context=context,
+            recipient=recipient,
+            send_uuid=self.uuid,
+            language=language,
+            options=copy.deepcopy(self.options),
+            log_level=self.log_level,
+        )
+
+
+@attr.s(on_setattr=_VALIDATE_ON_SET)
+class Message(MessageAttributeSerializationMixin):
+    """The core piece of data passed into ACE: the message, its recipient, and the context to render it.
+
+    :param app_label: the Django app sending it; names its templates. Required.
+    :param name: the name of this type of message; names its templates. Required.
+    :param recipient: the intended ``Recipient``.
+    :param expiration_time: after this (timezone-aware) time the message is not delivered.
+    :param context: given to the templates at render time.
+    :param send_uuid: the UUID of the bulk send this message belongs to.
+    :param options: delivery options (``transactional``, ``from_address``, ``reply_to``,
+        ``override_frequency_capping``, ...).
+    :param language: the language to render in.
+    :param log_level: a logging level that this message's log lines are emitted at or above,
+        whatever the logger's own level.
+    """
+
+    app_label = attr.ib(validator=_required_name)
+    name = attr.ib(validator=_required_name)
+    recipient = attr.ib(converter=_to_recipient, validator=_recipient)
+    expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_aware_datetime)
+    context = attr.ib(validator=_dict)
+    send_uuid = attr.ib(default=None, converter=_to_uuid)
+    options = attr.ib(validator=_dict)
+    language = attr.ib(default=None, validator=_optional_str)
+    log_level = attr.ib(default=None)
+    uuid = attr.ib(init=False, converter=_to_uuid)
+
+    @context.default
+    def default_context_value(self):
+        return {}
+
+    @options.default
+    def default_options_value(self):
+        return {}
+
+    @uuid.default
+    def generate_uuid(self):
+        return uuid4()
+
+    @property
+    def unique_name(self) -> str:
+        """A unique name for this message type, used for logging and reporting: ``app_label.name``."""
+        return f"{self.app_label}.{self.name}"
+
+    @property
+    def log_id(self) -> str:
+        """The identity of this message for logging."""
+        return f"{self.unique_name}:{self.uuid}"
+
+    @property
+    def transactional(self) -> bool:
+        return bool(self.options.get("transactional"))
+
+    def get_message_specific_logger(self, logger: logging.Logger) -> MessageLoggingAdapter:
+        """A ``MessageLoggingAdapter`` that prefixes ``logger``'s lines with this message's ``log_id``."""
+        return MessageLoggingAdapter(logger, {"message": self})
+
+    def report(self, key, value) -> None:
+        monitoring.report(key, value)
+
+    def report_basics(self) -> None:
+        """Report the identity of this message to the monitoring service."""
+        self.report("message_uuid", str(self.uuid))
+        self.report("message_send_uuid", str(self.send_uuid) if self.send_uuid else None)
+        self.report("message_app_label", self.app_label)
+        self.report("message_name", self.name)
+        self.report("message_language", self.language)
+        if self.recipient is not None:
+            self.report("message_recipient_lms_user_id", self.recipient.lms_user_id)
+
+
+class MessageLoggingAdapter(logging.LoggerAdapter):
+    """Prefixes log lines with the ``log_id`` of the message in ``extra['message']``.
+
+    When the message has a ``log_level``, lines at or above it are emitted even if the logger's own
+    level would drop them, so a single message can be traced in detail.
+    """
+
+    def process(self, msg, kwargs):
+        message = self.extra["message"]
+        return f"[{message.log_id}] {msg}", kwargs
+
+    def isEnabledFor(self, level):
+        forced = self.extra["message"].log_level
+        if forced is not None and level >= forced:
+            return True
+        return self.logger.isEnabledFor(level)
+
+    def log(self, level, msg, *args, **kwargs):
+        if not self.isEnabledFor(level):
+            return
+        msg, kwargs = self.process(msg, kwargs)
+        kwargs.setdefault("stacklevel", 2)
+        if self.logger.isEnabledFor(level):
+            self.logger.log(level, msg, *args, **kwargs)
+        else:
+            # Bypass the logger's level (not its handlers' levels): this message asked for it.
+            self.logger._log(level, msg, args, **kwargs)
+
+    def debug(self, msg, *args, **kwargs):
+        """Delegate a debug call to the underlying logger."""
+        self.log(logging.DEBUG, msg, *args, **kwargs)

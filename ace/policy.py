@@ -1,0 +1,89 @@
+"""Delivery policies: which channel types a message must not go over. A point of pluggability.
+
+Policies are ``Policy`` subclasses registered under the ``openedx.ace.policy`` entry point and
+enabled by ``ACE_ENABLED_POLICIES`` (unset: every installed policy whose ``enabled()`` holds).
+"""
+
+from __future__ import annotations
+
+import abc
+
+import attr
+
+from ace.channel import ChannelType
+from ace.settings import ace_settings, on_reload
+from ace.utils.once import once
+from ace.utils.plugins import get_plugins
+
+POLICY_NAMESPACE = "openedx.ace.policy"
+
+
+class Policy(metaclass=abc.ABCMeta):
+    """Says which channels a message must not be sent over. Subclass, implement :meth:`check`, and
+    register the class under the ``openedx.ace.policy`` entry point."""
+
+    #: The entry-point name this policy was loaded under (set by :func:`policies`).
+    name: str | None = None
+
+    @classmethod
+    def enabled(cls) -> bool:
+        return True
+
+    @abc.abstractmethod
+    def check(self, message) -> PolicyResult:
+        """A ``PolicyResult`` whose ``deny`` holds the channel types ``message`` must not go over."""
+
+
+@attr.s(frozen=True)
+class PolicyResult:
+    """:param deny: a set of ``ChannelType`` values to exclude when sending the message.
+    :param reason: optional words for people reading the delivery log (why it was denied)."""
+
+    deny = attr.ib(factory=set, converter=frozenset)
+    reason = attr.ib(default=None, kw_only=True)
+
+    @deny.validator
+    def check_set_of_channel_types(self, attribute, set_value):
+        wrong = [value for value in set_value if not isinstance(value, ChannelType)]
+        if wrong:
+            raise TypeError(
+                f"PolicyResult.deny must hold ChannelType values only (ChannelType.EMAIL, ChannelType.PUSH); "
+                f"got {', '.join(map(repr, wrong))}."
+            )
+
+
+@once
+def policies() -> list[Policy]:
+    """The enabled policy objects, in ``ACE_ENABLED_POLICIES`` order (else by name)."""
+    loaded = []
+    for ext in get_plugins(POLICY_NAMESPACE, names=ace_settings.ACE_ENABLED_POLICIES):
+        ext.obj.name = ext.name
+        loaded.append(ext.obj)
+    return loaded
+
+
+on_reload(policies.reset)
+
+
+def _policy_name(policy) -> str:
+    return getattr(policy, "name", None) or type(policy).__name__
+
+
+def evaluate(message) -> tuple[set[ChannelType], dict[ChannelType, tuple[str, str | None]]]:
+    """The channel types allowed for ``message``, and for each denied one ``(policy name, reason)``
+    from the first policy that denied it. Every policy is asked."""
+    allowed = set(ChannelType)
+    denied: dict[ChannelType, tuple[str, str | None]] = {}
+    for policy in policies():
+        result = policy.check(message)
+        if not isinstance(result, PolicyResult):
+            raise TypeError(f"Policy {_policy_name(policy)!r} returned {result!r}; check() must return a PolicyResult.")
+        for channel_type in result.deny:
+            denied.setdefault(channel_type, (_policy_name(policy), result.reason))
+        allowed -= result.deny
+    return allowed, denied
+
+
+def channels_for(message) -> set[ChannelType]:
+    """The set of ``ChannelType`` values that every policy allows for ``message``."""
+    return evaluate(message)[0]

@@ -1,0 +1,95 @@
+"""Every ``ACE_*`` setting the engine reads, with its default, in one place.
+
+Read a setting as ``ace_settings.ACE_ENABLED_CHANNELS``. Values are cached and dropped again whenever
+Django's ``setting_changed`` fires (``override_settings`` in tests), so nothing else in the engine
+calls ``getattr(settings, ...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+#: Setting name -> default. ``None`` for a channel name means "the first enabled channel of the type".
+DEFAULTS: dict[str, Any] = {
+    # Plug-ins (entry-point names). ``None`` enables every installed plug-in whose ``enabled()`` holds.
+    "ACE_ENABLED_CHANNELS": None,
+    "ACE_ENABLED_POLICIES": None,
+    # Channel selection.
+    "ACE_CHANNEL_DEFAULT_EMAIL": None,
+    "ACE_CHANNEL_TRANSACTIONAL_EMAIL": None,
+    "ACE_CHANNEL_DEFAULT_PUSH": None,
+    # Dotted paths of router classes consulted before the settings above (see ace.channel.routing).
+    "ACE_CHANNEL_ROUTERS": [],
+    # Delivery: how long a message without expiration_time may keep retrying, in seconds, and the
+    # most attempts one ace.send() makes on one channel.
+    "ACE_DEFAULT_EXPIRATION_DELAY": 600,
+    "ACE_DELIVERY_MAX_ATTEMPTS": 5,
+    # Sailthru.
+    "ACE_CHANNEL_SAILTHRU_DEBUG": False,
+    "ACE_CHANNEL_SAILTHRU_TEMPLATE_NAME": None,
+    "ACE_CHANNEL_SAILTHRU_API_KEY": None,
+    "ACE_CHANNEL_SAILTHRU_API_SECRET": None,
+    "ACE_CHANNEL_SAILTHRU_API_URL": None,
+    # Braze.
+    "ACE_CHANNEL_BRAZE_API_KEY": None,
+    "ACE_CHANNEL_BRAZE_APP_ID": None,
+    "ACE_CHANNEL_BRAZE_REST_ENDPOINT": None,
+    "ACE_CHANNEL_BRAZE_CAMPAIGNS": {},
+    "ACE_CHANNEL_BRAZE_FROM_EMAIL": None,
+    "ACE_CHANNEL_BRAZE_TIMEOUT": 10,
+    # django_email: seconds to wait before retrying after a temporary (4xx) SMTP reply or a lost
+    # connection.
+    "ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY": 30,
+    # file_email / file_push: a directory to write one file per message into, or "-" for stdout.
+    "ACE_CHANNEL_FILE_PATH": "-",
+}
+
+
+class AceSettings:
+    """Attribute access to the ``ACE_*`` settings with their defaults."""
+
+    def __init__(self, defaults: dict[str, Any]):
+        self._defaults = defaults
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._defaults:
+            raise AttributeError(f"Unknown ACE setting: {name!r}")
+        try:
+            return self._cache[name]
+        except KeyError:
+            value = getattr(settings, name, self._defaults[name])
+            self._cache[name] = value
+            return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+ace_settings = AceSettings(DEFAULTS)
+
+#: Callables run whenever an ACE_* setting changes (caches built from settings register here).
+_reload_hooks: list = []
+
+
+def on_reload(func):
+    """Register ``func`` to run whenever an ``ACE_*`` setting changes; returns ``func``."""
+    _reload_hooks.append(func)
+    return func
+
+
+def reload_all() -> None:
+    """Forget every cached setting and everything built from settings (channels, policies, routers)."""
+    ace_settings.reload()
+    for hook in _reload_hooks:
+        hook()
+
+
+@receiver(setting_changed)
+def _setting_changed(*, setting: str, **kwargs) -> None:
+    if setting.startswith("ACE_") or setting in ("EMAIL_BACKEND", "TEMPLATES", "DEFAULT_FROM_EMAIL"):
+        reload_all()

@@ -1,0 +1,12 @@
+"""Django signals sent by the ACE pipeline; receivers plug in logging, metrics and delivery logs.
+
+- ``ACE_MESSAGE_SENT(sender=channel, message=message)``: a channel delivered a message.
+- ``ACE_MESSAGE_OUTCOMES(sender=None, message=message, outcomes=[DeliveryOutcome, ...])``: once per
+  ``ace.send``, with what became of the message on every channel type considered (sent, denied,
+  failed, expired, template missing).
+"""
+
+from django.dispatch import Signal
+
+ACE_MESSAGE_SENT = Signal()
+ACE_MESSAGE_OUTCOMES = Signal()

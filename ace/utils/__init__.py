@@ -1,0 +1,1 @@
+"""Small utilities used across ACE (dates, lazy one-shot functions, plug-in loading)."""

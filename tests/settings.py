@@ -1,0 +1,17 @@
+"""Settings for the test suite: the project's settings (so DATABASE_URL / CELERY_BROKER_URL from the
+environment apply), plus the ``tests`` app whose templates/ the test message types render."""
+
+from config.settings import *  # noqa: F403
+from config.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests"]
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEFAULT_FROM_EMAIL = "ACE Tests <no-reply@example.org>"
+ACE_ENABLED_CHANNELS = ["django_email", "file_push"]
+ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
+ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
+ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY = 0.2
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
