@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "ACE_CHANNEL_SAILTHRU_API_KEY": None,
     "ACE_CHANNEL_SAILTHRU_API_SECRET": None,
     "ACE_CHANNEL_SAILTHRU_API_URL": None,
+    # Seconds to wait before retrying a Sailthru internal error or lost connection (a rate limit waits
+    # for the reset time the response names instead).
+    "ACE_CHANNEL_SAILTHRU_RETRY_DELAY": 10,
     # Braze.
     "ACE_CHANNEL_BRAZE_API_KEY": None,
     "ACE_CHANNEL_BRAZE_APP_ID": None,
@@ -41,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "ACE_CHANNEL_BRAZE_CAMPAIGNS": {},
     "ACE_CHANNEL_BRAZE_FROM_EMAIL": None,
     "ACE_CHANNEL_BRAZE_TIMEOUT": 10,
+    # Seconds to wait before retrying a Braze 5xx reply or lost connection (a 429 waits for the reset time).
+    "ACE_CHANNEL_BRAZE_RETRY_DELAY": 10,
     # django_email: seconds to wait before retrying after a temporary (4xx) SMTP reply or a lost
     # connection.
     "ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY": 30,
