@@ -124,19 +124,24 @@ class MessageType(MessageAttributeSerializationMixin):
     def generate_uuid(self):
         return uuid4()
 
-    def personalize(self, recipient, language, user_context) -> Message:
+    def personalize(self, recipient, language, user_context=None, *, context=None) -> Message:
         """A new ``Message`` of this type for ``recipient``, with ``user_context`` merged over the type's
         context. The message gets its own copy of the options, so changing one message's options never
-        changes another's."""
+        changes another's. ``context=`` is accepted for ``user_context`` because the documentation's own
+        example passes it that way."""
+        if context is not None:
+            if user_context is not None:
+                raise TypeError("personalize() got both user_context and context; pass one.")
+            user_context = context
         if user_context is not None and not isinstance(user_context, dict):
             raise InvalidMessageError(f"user_context must be a dict, not {type(user_context).__name__}.")
-        context = dict(self.context)
-        context.update(user_context or {})
+        merged = dict(self.context)
+        merged.update(user_context or {})
         return Message(
             app_label=self.app_label,
             name=self.name,
             expiration_time=self.expiration_time,
-            context=context,
+            context=merged,
             recipient=recipient,
             send_uuid=self.uuid,
             language=language,
