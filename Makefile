@@ -1,0 +1,107 @@
+# ACE: the commands a newcomer needs. `make help` lists them.
+#
+#   make demo    the admin on http://127.0.0.1:8000/ with demo content and a generated login
+#   make test    the whole test suite (SQLite unless DATABASE_URL is set)
+#
+# Everything runs from a virtualenv in .venv, created on first use and re-installed whenever
+# pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-pyproject
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x tests/ace"`.
+PYTEST_ARGS ?=
+
+# The demo needs no SMTP server: ACE's email channels write each message to var/outbox/ (file_email)
+# and Django's own mail (password resets...) is printed on the console.
+DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
+	ACE_CHANNEL_DEFAULT_EMAIL=file_email \
+	ACE_CHANNEL_TRANSACTIONAL_EMAIL=file_email
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint bench migrate worker beat clean clean-data
+
+help:
+	@echo "make demo        create .venv, migrate, load fixtures/, print an admin login, serve on $(HOST):$(PORT)"
+	@echo "make test        create/refresh .venv and run the whole test suite (PYTEST_ARGS=... to narrow)"
+	@echo "make lint        ruff check"
+	@echo "make bench       run every benchmark in bench/ (prints figures)"
+	@echo "make migrate     apply database migrations (DATABASE_URL, default SQLite var/ace.sqlite3)"
+	@echo "make worker      a Celery worker   (CELERY_BROKER_URL, default a broker that needs no server)"
+	@echo "make beat        Celery beat, schedules from the database"
+	@echo "make clean       remove .venv and caches (keeps var/: database, outbox, secret key)"
+	@echo "make clean-data  remove var/ (the demo database, outbox, generated secret key)"
+
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "ERROR: '$(PYTHON)' not found. ACE needs Python >= 3.11 (or run: make PYTHON=/path/to/python3.11 ...)." >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "ERROR: ACE needs Python >= 3.11, but $(PYTHON) is $$($(PYTHON) -c 'import sys; print(sys.version.split()[0])')." >&2; \
+		echo "       Install a newer Python and run e.g.: make PYTHON=python3.12 $(MAKECMDGOALS)" >&2; \
+		exit 1; }
+	@if [ ! -x $(BIN)/pip ]; then \
+		echo "Creating $(VENV) with $$($(PYTHON) --version)"; \
+		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+			echo "ERROR: '$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt-get install python3-venv" >&2; \
+			exit 1; }; \
+	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+demo: venv
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	@fixtures="$$(ls fixtures/*.json 2>/dev/null | sort)"; \
+	if [ -n "$$fixtures" ]; then \
+		echo "Loading demo content: $$fixtures"; \
+		$(DEMO_ENV) $(BIN)/python manage.py loaddata $$fixtures; \
+	else \
+		echo "No fixtures in fixtures/: starting without demo content."; \
+	fi
+	@$(DEMO_ENV) $(BIN)/python manage.py ace_demo --host $(HOST) --port $(PORT)
+	@# Celery worker + beat for scheduled campaigns go here, started in the background before the web
+	@# server and stopped with it.
+	$(DEMO_ENV) $(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
+
+# Browser tests (tests/e2e, marker e2e) skip themselves when Chromium is absent; say so loudly, since a
+# green run without them proves less.
+test: venv
+	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ ! -x $(CHROMIUM) ]; then \
+		echo ""; \
+		echo "NOTE: browser tests (tests/e2e, marker e2e) were SKIPPED: $(CHROMIUM) not found."; \
+		echo "      Install it to run them: sudo apt-get install -y chromium"; \
+	fi; \
+	exit $$status
+
+lint: venv
+	$(BIN)/ruff check .
+
+# A benchmark is any bench/*.py script with a __main__ block (bench/settings.py and helpers are not).
+bench: venv
+	@scripts="$$(grep -l '^if __name__ == .__main__.:' bench/*.py 2>/dev/null | sort)"; \
+	[ -n "$$scripts" ] || { echo "No benchmarks in bench/ yet."; exit 0; }; \
+	for script in $$scripts; do echo "== $$script"; $(BIN)/python $$script || exit $$?; done
+
+worker: venv
+	$(BIN)/celery -A config worker --loglevel INFO
+
+beat: venv
+	$(BIN)/celery -A config beat --loglevel INFO
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
+
+clean-data:
+	rm -rf var
