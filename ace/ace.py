@@ -18,8 +18,9 @@ import logging
 
 from django.template import TemplateDoesNotExist
 
+from ace import channel as channel_registry
 from ace import delivery, policy, presentation
-from ace.channel import ChannelType, channels, get_channel_for_message
+from ace.channel import ChannelType, get_channel_for_message
 from ace.errors import UnsupportedChannelError
 from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
 from ace.signals import ACE_MESSAGE_OUTCOMES
@@ -65,7 +66,8 @@ def send(msg, limit_to_channels=None) -> SendResult:
             outcomes.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED,
                                             reason=policy_name, details={"policy_reason": reason} if reason else {}))
             continue
-        if channel_type not in channels():
+        # Looked up on the module so that patching ace.channel.channels (a plug-in registry) is seen here.
+        if channel_type not in channel_registry.channels():
             continue  # no channel of this type is enabled here: nothing to do, nothing to report
         try:
             channel = get_channel_for_message(channel_type, msg)
