@@ -35,7 +35,8 @@ MODULES = [
 #: Every documented name (the documentation's general index): module -> dotted names inside it.
 NAMES = {
     "edx_ace": [
-        "Channel", "Channel.channel_type", "Channel.deliver", "Channel.enabled", "Channel.overrides_delivery_for_message",
+        "Channel", "Channel.channel_type", "Channel.deliver", "Channel.enabled",
+        "Channel.overrides_delivery_for_message",
         "ChannelType", "ChannelType.EMAIL", "ChannelType.PUSH",
         "Message", "Message.default_context_value", "Message.default_options_value", "Message.generate_uuid",
         "Message.get_message_specific_logger", "Message.log_id", "Message.report", "Message.report_basics",
@@ -49,7 +50,8 @@ NAMES = {
     ],
     "edx_ace.ace": ["send"],
     "edx_ace.channel": [
-        "Channel", "Channel.channel_type", "Channel.deliver", "Channel.enabled", "Channel.overrides_delivery_for_message",
+        "Channel", "Channel.channel_type", "Channel.deliver", "Channel.enabled",
+        "Channel.overrides_delivery_for_message",
         "ChannelMap", "ChannelMap.get_channel_by_name", "ChannelMap.get_default_channel",
         "ChannelMap.register_channel", "ChannelType", "ChannelType.EMAIL", "ChannelType.PUSH", "channels",
         "get_channel_for_message",
@@ -147,15 +149,14 @@ def test_documented_name_imports_from_both(edx_module, name):
 
 
 def test_from_import_statements_work():
-    from edx_ace import ace as edx_ace_module
-    from edx_ace.channel.django_email import DjangoEmailChannel
-    from edx_ace.channel.sailthru import SailthruEmailChannel
-    from edx_ace.messages import Message  # the spelling the documentation's examples use
-
     import ace.ace
     import ace.channel.django_email
     import ace.channel.sailthru
     import ace.message
+    from edx_ace import ace as edx_ace_module
+    from edx_ace.channel.django_email import DjangoEmailChannel
+    from edx_ace.channel.sailthru import SailthruEmailChannel
+    from edx_ace.messages import Message  # the spelling the documentation's examples use
 
     assert edx_ace_module is ace.ace
     assert edx_ace_module.send is ace.ace.send
