@@ -40,12 +40,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sites",
     "django.contrib.staticfiles",
     "django_celery_beat",
     "import_export",
     "ckeditor",
     "ace",
     "ace_admin",
+    "demo",  # demo message types (fixtures/demo.json, templates/demo/)
 ]
 
 MIDDLEWARE = [
@@ -152,7 +154,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-CKEDITOR_CONFIGS = {"default": {"toolbar": "full", "height": 400, "width": "100%"}}
+CKEDITOR_CONFIGS = {
+    "default": {"toolbar": "full", "height": 400, "width": "100%"},
+    # Email templates (ace_admin.widgets.EmailHtmlEditor): keep every element and attribute an email
+    # needs, keep UTF-8 text as typed; template tags are protected by ace_admin's customConfig script.
+    "ace_email": {
+        "toolbar": [
+            ["Source", "-", "Undo", "Redo"],
+            ["Bold", "Italic", "Underline", "-", "RemoveFormat"],
+            ["NumberedList", "BulletedList", "-", "Outdent", "Indent", "-", "JustifyLeft", "JustifyCenter"],
+            ["Link", "Unlink", "Image", "Table", "HorizontalRule"],
+            ["Format", "TextColor", "BGColor"],
+            ["Maximize", "ShowBlocks"],
+        ],
+        "height": 450,
+        "width": "100%",
+        "allowedContent": True,
+        "fullPage": True,
+        "entities": False,
+        "fillEmptyBlocks": False,
+        "forcePasteAsPlainText": False,
+    },
+}
+IMPORT_EXPORT_USE_TRANSACTIONS = True  # an import with any bad row saves nothing
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {
     "version": 1,

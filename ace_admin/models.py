@@ -1,0 +1,515 @@
+"""ace_admin's data: message types, templates and their history, routes, policy rules, opt-outs, delivery log."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import Max, Q
+
+from ace_admin import cache as stamp
+
+CHANNEL_TYPE_CHOICES = [("email", "Email"), ("push", "Push notification")]
+
+#: The documented template scheme: {app_label}/edx_ace/{name}/{channel}/{part}
+TEMPLATE_NAME_SCHEME = re.compile(
+    r"^(?P<app_label>[\w.-]+)/edx_ace/(?P<name>[\w.-]+)/(?P<channel_type>email|push)/(?P<part>[\w.-]+)$"
+)
+
+
+def normalize_language(value: str) -> str:
+    """'pt_BR' / 'PT-br' -> 'pt-br': the form Django's translation.get_language() returns."""
+    return (value or "").strip().replace("_", "-").lower()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Managers whose bulk writes (admin actions, imports) bump the shared stamp, so every process reloads.
+
+
+class StampingQuerySet(models.QuerySet):
+    """A queryset whose bulk writes tell every process that the configuration changed."""
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        transaction.on_commit(stamp.bump_templates)
+        return count
+
+    def delete(self):
+        result = super().delete()
+        transaction.on_commit(stamp.bump_templates)
+        return result
+
+    def bulk_create(self, *args, **kwargs):
+        objs = super().bulk_create(*args, **kwargs)
+        transaction.on_commit(stamp.bump_templates)
+        return objs
+
+    def bulk_update(self, *args, **kwargs):
+        count = super().bulk_update(*args, **kwargs)
+        transaction.on_commit(stamp.bump_templates)
+        return count
+
+
+class StampingModel(models.Model):
+    """A model whose saves and deletes bump the shared stamp (after the transaction commits)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        transaction.on_commit(stamp.bump_templates)
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        transaction.on_commit(stamp.bump_templates)
+        return result
+
+
+class MessageTypeManager(models.Manager.from_queryset(StampingQuerySet)):
+    def get_by_natural_key(self, app_label, name):
+        return self.get(app_label=app_label, name=name)
+
+
+class MessageType(StampingModel):
+    """One kind of message ACE sends (a password reset, a course reminder, a newsletter...)."""
+
+    SOURCE_DATABASE = "database"
+    SOURCE_CODE = "code"
+
+    app_label = models.SlugField(
+        "application", max_length=100,
+        help_text="The part of the platform that sends this message (first part of its template names), "
+                  "e.g. 'student'.")
+    name = models.SlugField(
+        "message name", max_length=150,
+        help_text="Short name of this message, as used in its template names, e.g. 'password_reset'.")
+    description = models.TextField(
+        "description", blank=True, help_text="What this message is for and when people receive it.")
+    category = models.SlugField(
+        "category", max_length=100, blank=True,
+        help_text="A group of messages people can opt out of together, e.g. 'account', 'course-updates', 'marketing'.")
+    transactional = models.BooleanField(
+        "transactional", default=False,
+        help_text="A message people must receive because of something they did (password reset, receipt). "
+                  "Transactional messages ignore opt-outs and frequency caps.")
+    enabled = models.BooleanField(
+        "enabled", default=True,
+        help_text="Untick to stop sending this message entirely; the delivery log records each message not sent.")
+    from_address = models.CharField(
+        "from address", max_length=255, blank=True,
+        help_text="Sender shown to recipients, e.g. 'Example Courses <news@example.org>'. Blank: the site default.")
+    reply_to = models.CharField(
+        "reply-to address", max_length=255, blank=True,
+        help_text="Where replies go. Blank: back to the sender.")
+    sample_context = models.JSONField(
+        "sample data for preview", default=dict, blank=True,
+        help_text="Example values (JSON) used to preview the templates, e.g. {\"user_name\": \"Ada\"}.")
+    seed_addresses = models.TextField(
+        "seed addresses", blank=True,
+        help_text="Extra addresses (one per line) that receive a copy for quality checks.")
+    source = models.CharField(
+        "defined in", max_length=20, default=SOURCE_DATABASE,
+        choices=[(SOURCE_DATABASE, "the admin"), (SOURCE_CODE, "the platform's code")],
+        help_text="Whether this message type was created here or found in the platform's code.")
+    created_at = models.DateTimeField("created", auto_now_add=True, help_text="When this message type was added.")
+    updated_at = models.DateTimeField("last changed", auto_now=True, help_text="When it was last changed.")
+
+    objects = MessageTypeManager()
+
+    class Meta:
+        verbose_name = "message type"
+        verbose_name_plural = "message types"
+        ordering = ["app_label", "name"]
+        constraints = [models.UniqueConstraint(fields=["app_label", "name"], name="ace_admin_messagetype_unique")]
+
+    def __str__(self):
+        return f"{self.app_label}.{self.name}"
+
+    def natural_key(self):
+        return (self.app_label, self.name)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class TemplateManager(models.Manager.from_queryset(StampingQuerySet)):
+    def get_by_natural_key(self, name, language, site_domain):
+        if site_domain:
+            return self.get(name=name, language=language, site__domain=site_domain)
+        return self.get(name=name, language=language, site__isnull=True)
+
+
+class Template(StampingModel):
+    """The content of one template (one part of one message, or a shared layout), per language and site."""
+
+    name = models.CharField(
+        "template name", max_length=255, db_index=True,
+        help_text="Which template this replaces, e.g. 'student/edx_ace/password_reset/email/body.html', "
+                  "or a shared layout such as 'ace/email/base.html'.")
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="templates",
+        verbose_name="message type",
+        help_text="The message this template belongs to (filled in from the template name). Empty for layouts.")
+    channel_type = models.CharField(
+        "channel", max_length=10, blank=True, choices=CHANNEL_TYPE_CHOICES,
+        help_text="Email or push notification (filled in from the template name). Empty for layouts.")
+    part = models.CharField(
+        "part", max_length=100, blank=True,
+        help_text="Which part of the message: subject.txt, body.html, body.txt, from_name.txt, head.html... "
+                  "(filled in from the template name).")
+    language = models.CharField(
+        "language", max_length=20, blank=True,
+        help_text="Language code such as 'fr' or 'pt-br'. Leave blank for the version used when no language matches.")
+    site = models.ForeignKey(
+        "sites.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name="site",
+        help_text="Only for messages sent for this site. Leave blank for all sites.")
+    content = models.TextField(
+        "content", blank=True,
+        help_text="The template text. Use {{ variable }} for personal details and {% tags %} for logic.")
+    published = models.BooleanField(
+        "published", default=True, help_text="Untick to keep a draft: unpublished templates are never sent.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="last changed by", help_text="Who saved this template last.")
+    created_at = models.DateTimeField("created", auto_now_add=True, help_text="When this template was added.")
+    updated_at = models.DateTimeField("last changed", auto_now=True, help_text="When it was last saved.")
+
+    objects = TemplateManager()
+
+    class Meta:
+        verbose_name = "template"
+        verbose_name_plural = "templates"
+        ordering = ["name", "language", "site_id"]
+        # NULL never equals NULL in SQL, so "all sites" rows need their own constraint.
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language", "site"], condition=Q(site__isnull=False),
+                                    name="ace_admin_template_unique_per_site"),
+            models.UniqueConstraint(fields=["name", "language"], condition=Q(site__isnull=True),
+                                    name="ace_admin_template_unique_all_sites"),
+        ]
+
+    def __str__(self):
+        extra = ", ".join(filter(None, [self.language, self.site.domain if self.site_id else ""]))
+        return f"{self.name} ({extra})" if extra else self.name
+
+    def save(self, *args, author=None, comment="", **kwargs):
+        """Validate (nothing invalid is ever stored), save, and record a revision when the content changed."""
+        from ace_admin.safety import check_template_source
+
+        self.fill_from_name()
+        check_template_source(self.content, self.name)
+        if author is not None:
+            self.updated_by = author
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            last = self.revisions.order_by("-number").first()
+            if last is None or last.content != self.content:
+                TemplateRevision.objects.create(
+                    template=self, number=(last.number + 1) if last else 1, content=self.content,
+                    author=author or self.updated_by, comment=comment)
+
+    def clean(self):
+        super().clean()
+        self.fill_from_name()
+        if not self.name:
+            raise ValidationError({"name": "Give the template name this content replaces."})
+        from ace_admin.safety import check_template_source  # safety imports the template engine
+
+        check_template_source(self.content, self.name)
+        dupes = Template.objects.filter(name=self.name, language=self.language, site=self.site).exclude(pk=self.pk)
+        if dupes.exists():
+            raise ValidationError("A template with this name, language and site already exists.")
+
+    def natural_key(self):
+        return (self.name, self.language, self.site.domain if self.site_id else "")
+
+    natural_key.dependencies = ["sites.site", "ace_admin.messagetype"]
+
+    def fill_from_name(self) -> None:
+        """Set message type, channel and part from a name of the documented scheme."""
+        self.name = (self.name or "").strip()
+        self.language = normalize_language(self.language)
+        match = TEMPLATE_NAME_SCHEME.match(self.name)
+        if not match:
+            return
+        self.channel_type = match["channel_type"]
+        self.part = match["part"]
+        if self.message_type_id is None:
+            self.message_type = MessageType.objects.filter(
+                app_label=match["app_label"], name=match["name"]).first()
+
+
+class TemplateRevisionManager(models.Manager):
+    def get_by_natural_key(self, name, language, site_domain, number):
+        return self.get(template=Template.objects.get_by_natural_key(name, language, site_domain), number=number)
+
+
+class TemplateRevision(models.Model):
+    """One saved version of a template, kept to compare and restore."""
+
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="revisions",
+                                 verbose_name="template", help_text="The template this is a version of.")
+    number = models.PositiveIntegerField("version", help_text="1 for the first version, then 2, 3...")
+    content = models.TextField("content", help_text="The template text as saved in this version.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", verbose_name="saved by", help_text="Who saved this version.")
+    created_at = models.DateTimeField("saved", auto_now_add=True, help_text="When this version was saved.")
+    comment = models.CharField("note", max_length=255, blank=True, help_text="Optional note about the change.")
+
+    objects = TemplateRevisionManager()
+
+    class Meta:
+        verbose_name = "template version"
+        verbose_name_plural = "template versions"
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="ace_admin_revision_unique")]
+
+    def __str__(self):
+        return f"{self.template.name} v{self.number}"
+
+    def natural_key(self):
+        return (*self.template.natural_key(), self.number)
+
+    natural_key.dependencies = ["ace_admin.template"]
+
+    @classmethod
+    def next_number(cls, template) -> int:
+        return (cls.objects.filter(template=template).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class ChannelRouteManager(models.Manager.from_queryset(StampingQuerySet)):
+    def get_by_natural_key(self, order, channel_type):
+        return self.get(order=order, channel_type=channel_type)
+
+
+class ChannelRoute(StampingModel):
+    """A rule choosing which delivery service (channel) carries matching messages; the first match wins."""
+
+    order = models.IntegerField(
+        "order", default=100, help_text="Rules are tried from the lowest number up; the first that matches is used.")
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="routes",
+        verbose_name="message type", help_text="Only this message type. Leave blank for any.")
+    category = models.SlugField(
+        "category", max_length=100, blank=True, help_text="Only messages of this category. Leave blank for any.")
+    transactional = models.BooleanField(
+        "transactional", null=True, blank=True,
+        help_text="Only transactional messages (Yes), only other messages (No), or either (Unknown).")
+    channel_type = models.CharField(
+        "channel", max_length=10, choices=CHANNEL_TYPE_CHOICES, default="email",
+        help_text="Which kind of channel this rule chooses for.")
+    channel_name = models.CharField(
+        "delivery service", max_length=100,
+        help_text="The enabled channel that carries matching messages, e.g. 'django_email' or 'braze_email'.")
+    enabled = models.BooleanField("enabled", default=True, help_text="Untick to ignore this rule.")
+    description = models.TextField("description", blank=True, help_text="Why this rule exists.")
+
+    objects = ChannelRouteManager()
+
+    class Meta:
+        verbose_name = "channel route"
+        verbose_name_plural = "channel routes"
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "channel_type"], name="ace_admin_route_unique_order")]
+
+    def __str__(self):
+        return f"#{self.order} {self.channel_type} -> {self.channel_name}"
+
+    def natural_key(self):
+        return (self.order, self.channel_type)
+
+    def clean(self):
+        super().clean()
+        from ace.channel import ChannelType, channels
+
+        try:
+            available = channels().names()
+        except Exception as error:  # a misconfigured channel: say so instead of a server error
+            raise ValidationError(f"The enabled channels could not be loaded: {error}")
+        channel_map = channels()
+        wanted = ChannelType(self.channel_type)
+        if self.channel_name not in available:
+            enabled = ", ".join(sorted(available)) or "none"
+            raise ValidationError(
+                {"channel_name": f"'{self.channel_name}' is not an enabled channel. Enabled: {enabled}."})
+        channel = channel_map.get_channel_by_name(wanted, self.channel_name) if wanted in channel_map else None
+        if channel is None:
+            raise ValidationError({"channel_name": f"'{self.channel_name}' does not deliver {self.channel_type}."})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class PolicyRuleManager(models.Manager.from_queryset(StampingQuerySet)):
+    pass
+
+
+class PolicyRule(StampingModel):
+    """A rule that stops messages: block a channel for some messages, or cap how many a person receives."""
+
+    KIND_DENY = "deny"
+    KIND_FREQUENCY_CAP = "frequency_cap"
+
+    kind = models.CharField(
+        "rule", max_length=20, choices=[(KIND_DENY, "Do not send"), (KIND_FREQUENCY_CAP, "Frequency cap")],
+        default=KIND_DENY,
+        help_text="'Do not send' blocks matching messages; 'Frequency cap' limits how many each person receives.")
+    channel_type = models.CharField(
+        "channel", max_length=10, blank=True, choices=CHANNEL_TYPE_CHOICES,
+        help_text="Which channel this applies to. Leave blank for all channels.")
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_rules",
+        verbose_name="message type", help_text="Only this message type. Leave blank for any.")
+    category = models.SlugField(
+        "category", max_length=100, blank=True, help_text="Only messages of this category. Leave blank for any.")
+    max_messages = models.PositiveIntegerField(
+        "at most", null=True, blank=True,
+        help_text="Frequency cap: the most non-transactional messages one person may receive in the period.")
+    period_seconds = models.PositiveIntegerField(
+        "period (seconds)", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Frequency cap: the length of the period, in seconds (86400 = one day, 604800 = one week).")
+    enabled = models.BooleanField("enabled", default=True, help_text="Untick to ignore this rule.")
+    description = models.TextField("description", blank=True, help_text="Why this rule exists.")
+
+    objects = PolicyRuleManager()
+
+    class Meta:
+        verbose_name = "policy rule"
+        verbose_name_plural = "policy rules"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How the delivery log names this rule."""
+        scope = [self.channel_type or "all channels"]
+        if self.message_type_id:
+            scope.append(f"type {self.message_type}")
+        if self.category:
+            scope.append(f"category {self.category}")
+        if self.kind == self.KIND_FREQUENCY_CAP:
+            what = f"frequency cap {self.max_messages} per {self.period_seconds}s"
+        else:
+            what = "deny"
+        text = f"rule #{self.pk} {what} ({', '.join(scope)})"
+        return f"{text}: {self.description}" if self.description else text
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.KIND_FREQUENCY_CAP and (not self.max_messages or not self.period_seconds):
+            raise ValidationError("A frequency cap needs both 'at most' and 'period'.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class OptOut(models.Model):
+    """A person who asked not to receive some messages (a category, one message type, or all marketing)."""
+
+    SOURCE_CHOICES = [("admin", "Entered in the admin"), ("import", "Imported"), ("unsubscribe", "Unsubscribe link")]
+
+    lms_user_id = models.CharField(
+        "user id", max_length=64, blank=True, db_index=True,
+        help_text="The person's user id on the platform. Give this or the email address (or both).")
+    email = models.EmailField(
+        "email address", blank=True, db_index=True, help_text="The person's email address (stored in lower case).")
+    category = models.SlugField(
+        "category", max_length=100, blank=True,
+        help_text="Stop all messages of this category. Leave both this and message type blank to stop all "
+                  "non-transactional messages.")
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="opt_outs",
+        verbose_name="message type", help_text="Stop only this message type.")
+    source = models.CharField(
+        "source", max_length=20, choices=SOURCE_CHOICES, default="admin", help_text="How this opt-out was recorded.")
+    created_at = models.DateTimeField("recorded", auto_now_add=True, help_text="When the person opted out.")
+
+    class Meta:
+        verbose_name = "opt-out"
+        verbose_name_plural = "opt-outs"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        who = self.email or f"user {self.lms_user_id}"
+        what = self.message_type or self.category or "all non-transactional messages"
+        return f"{who}: {what}"
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        self.lms_user_id = (self.lms_user_id or "").strip()
+        if not self.email and not self.lms_user_id:
+            raise ValidationError("Give the person's user id or email address.")
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+        self.lms_user_id = (self.lms_user_id or "").strip()
+        if not self.email and not self.lms_user_id:
+            raise ValidationError("Give the person's user id or email address.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _status_choices():
+    from ace.outcome import DeliveryStatus
+
+    labels = {
+        "sent": "Sent", "denied": "Not sent: denied by a policy", "failed": "Failed",
+        "expired": "Expired before delivery", "template_missing": "Not sent: template missing",
+        "template_error": "Not sent: template error", "unsupported": "Not sent: no channel available",
+    }
+    choices = [(status.value, labels.get(status.value, status.value)) for status in DeliveryStatus]
+    return [*choices, ("disabled", "Not sent: message type disabled")]
+
+
+class DeliveryLog(models.Model):
+    """What became of one message on one channel: sent, denied (by which rule), failed (why)..."""
+
+    message_uuid = models.UUIDField("message id", db_index=True, help_text="The unique id of the message.")
+    send_uuid = models.UUIDField("bulk send id", null=True, blank=True, db_index=True,
+                                 help_text="Shared by every message of one bulk send.")
+    app_label = models.CharField("application", max_length=100, help_text="The part of the platform that sent it.")
+    message_name = models.CharField("message name", max_length=150, help_text="Which message it was.")
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries",
+        verbose_name="message type", help_text="The message type, when it is known in the admin.")
+    recipient_id = models.CharField("recipient user id", max_length=64, blank=True, db_index=True,
+                                    help_text="The recipient's user id on the platform.")
+    recipient_address = models.CharField("recipient address", max_length=254, blank=True, db_index=True,
+                                         help_text="The recipient's email address.")
+    channel_type = models.CharField("channel", max_length=10, help_text="Email or push notification.")
+    channel_name = models.CharField("delivery service", max_length=100, blank=True,
+                                    help_text="The channel that carried (or would have carried) it.")
+    status = models.CharField("status", max_length=20, choices=_status_choices(), db_index=True,
+                              help_text="What became of the message.")
+    policy = models.CharField("stopped by", max_length=500, blank=True,
+                              help_text="The policy or rule that stopped this message, if any.")
+    error = models.TextField("error", blank=True, help_text="Why it failed, when it did.")
+    attempts = models.PositiveIntegerField("attempts", default=0, help_text="How many times delivery was tried.")
+    transactional = models.BooleanField("transactional", default=False,
+                                        help_text="Whether it was a transactional message.")
+    is_test = models.BooleanField("test send", default=False, help_text="Sent as a test from the admin.")
+    created_at = models.DateTimeField("time", auto_now_add=True, db_index=True, help_text="When it was sent.")
+    finished_at = models.DateTimeField("finished", null=True, blank=True,
+                                       help_text="When delivery finished (succeeded or gave up).")
+
+    class Meta:
+        verbose_name = "delivery log entry"
+        verbose_name_plural = "delivery log"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient_id", "status", "transactional", "created_at"],
+                                name="ace_admin_dl_cap")]
+
+    def __str__(self):
+        return f"{self.app_label}.{self.message_name} to {self.recipient_address or self.recipient_id}: {self.status}"
