@@ -13,6 +13,7 @@ import datetime
 import decimal
 import json
 import uuid
+import zoneinfo
 
 import attr
 from django.utils.functional import Promise
@@ -72,7 +73,8 @@ def encode_value(value, path="context"):
     if isinstance(value, tuple):
         return _tagged("tuple", [encode_value(item, f"{path}[{index}]") for index, item in enumerate(value)])
     if isinstance(value, set | frozenset):
-        items = [encode_value(item, f"{path} item") for item in value]
+        # Sorted by their JSON text so that equal sets always serialise to the same string.
+        items = sorted((encode_value(item, f"{path} item") for item in value), key=lambda item: json.dumps(item))
         return _tagged("frozenset" if isinstance(value, frozenset) else "set", items)
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
@@ -80,6 +82,10 @@ def encode_value(value, path="context"):
                 f"{path} holds a naive datetime ({value.isoformat()}); ACE only carries timezone-aware "
                 "datetimes (use django.utils.timezone.now() or datetime.now(UTC))."
             )
+        zone = getattr(value.tzinfo, "key", None)
+        if isinstance(value.tzinfo, zoneinfo.ZoneInfo) and zone:
+            # Keep the named zone, not just today's offset: arithmetic across DST depends on it.
+            return _tagged("datetime", [value.isoformat(), zone])
         return _tagged("datetime", value.isoformat())
     if isinstance(value, datetime.date):
         return _tagged("date", value.isoformat())
@@ -112,6 +118,9 @@ def _decode_tagged(tag, payload):
     if tag == "frozenset":
         return frozenset(decode_value(item) for item in payload)
     if tag == "datetime":
+        if isinstance(payload, list):
+            moment, zone = payload
+            return datetime.datetime.fromisoformat(moment).astimezone(zoneinfo.ZoneInfo(zone))
         return datetime.datetime.fromisoformat(payload)
     if tag == "date":
         return datetime.date.fromisoformat(payload)

@@ -1,0 +1,166 @@
+"""str(msg) and Message.from_string are exact inverses, whatever the context holds (property tests)."""
+
+import json
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ace.errors import InvalidMessageError
+from ace.message import Message, MessageType
+from ace.recipient import Recipient
+from ace.serialization import MessageEncoder
+
+
+def typed(value):
+    """A form of ``value`` where equal means same types too (1 != 1.0 != True, tuple != list, tz kept)."""
+    if isinstance(value, dict):
+        return ("dict", sorted(((typed(k), typed(v)) for k, v in value.items()), key=repr))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [typed(item) for item in value])
+    if isinstance(value, set | frozenset):
+        return (type(value).__name__, sorted((typed(item) for item in value), key=repr))
+    if isinstance(value, datetime | time):
+        # fold is left out: equality ignores it, and where it matters (a repeated hour in a named zone)
+        # the offset in isoformat() tells the two apart.
+        return (type(value).__name__, value.isoformat(), repr(value.tzinfo))
+    if isinstance(value, Message | MessageType | Recipient):
+        return (type(value).__name__, typed(value.__dict__))
+    return (type(value).__name__, repr(value))
+
+
+offsets = st.timedeltas(min_value=timedelta(hours=-23, minutes=59), max_value=timedelta(hours=23, minutes=59))
+fixed_zones = st.builds(timezone, offsets)
+named_zones = st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]).map(zoneinfo.ZoneInfo)
+aware_datetimes = st.datetimes(min_value=datetime(1900, 1, 1), timezones=st.one_of(st.just(UTC), fixed_zones,
+                                                                                   named_zones))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(),
+    aware_datetimes, st.dates(), st.times(), st.timedeltas(), st.uuids(),
+    st.decimals(allow_nan=False), st.decimals(allow_nan=False, places=3),
+)
+special_keys = st.sampled_from(["recipient", "uuid", "__ace__", "v", "app_label", "context", "options", ""])
+keys = st.one_of(st.text(), special_keys, st.integers(), st.booleans(), st.none(), st.uuids(), st.dates(),
+                 st.tuples(st.integers(), st.text()))
+hashables = st.one_of(st.integers(), st.text(), st.uuids(), st.dates(), st.tuples(st.integers()))
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.lists(children, max_size=4).map(tuple),
+        st.dictionaries(keys, children, max_size=4),
+        st.sets(hashables, max_size=4),
+        st.frozensets(hashables, max_size=4),
+    ),
+    max_leaves=12,
+)
+contexts = st.dictionaries(st.one_of(st.text(), special_keys, st.integers()), values, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(context=contexts, options=st.dictionaries(st.one_of(st.text(), special_keys), values, max_size=3),
+       expiration=st.none() | aware_datetimes, language=st.none() | st.text(max_size=5),
+       recipient=st.none() | st.builds(Recipient, st.integers() | st.text(), st.none() | st.emails()))
+def test_message_round_trips_exactly(context, options, expiration, language, recipient):
+    message = Message(app_label="tests", name="greeting", recipient=recipient, context=context, options=options,
+                      expiration_time=expiration, language=language, send_uuid=UUID(int=5))
+    text = str(message)
+    decoded = Message.from_string(text)
+    assert typed(decoded) == typed(message)
+    assert decoded == message
+    assert str(decoded) == text
+    json.loads(text)  # plain JSON, nothing exotic
+
+
+@settings(max_examples=100, deadline=None)
+@given(context=contexts)
+def test_message_type_round_trips_exactly(context):
+    msg_type = MessageType(app_label="tests", name="greeting", context=context, options={"transactional": True})
+    decoded = MessageType.from_string(str(msg_type))
+    assert typed(decoded) == typed(msg_type)
+
+
+def test_awkward_context_round_trips():
+    context = {
+        "recipient": {"lms_user_id": 1, "email_address": "x@example.com"},
+        "uuid": "not-a-uuid",
+        "__ace__": "datetime",
+        "nested": {"__ace__": "uuid", "v": "00000000-0000-0000-0000-000000000001"},
+        1: "int key", (1, "a"): "tuple key", None: "none key",
+        "when": datetime(2030, 5, 6, 7, 8, 9, 10, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),
+        "day": date(2030, 1, 1), "at": time(12, 30), "span": timedelta(days=2, microseconds=3),
+        "id": UUID(int=42), "price": Decimal("19.990"), "tags": {"a", "b"}, "frozen": frozenset({1}),
+        "pair": (1, [2, (3,)]), "inf": float("inf"),
+    }
+    message = Message(app_label="tests", name="greeting", recipient=Recipient(1, "a@example.com"), context=context)
+    decoded = Message.from_string(str(message))
+    assert typed(decoded.context) == typed(context)
+    assert decoded.recipient == Recipient(1, "a@example.com")
+    assert decoded.uuid == message.uuid
+
+
+def test_named_time_zone_survives_so_dst_arithmetic_stays_right():
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    winter = datetime(2030, 1, 15, 9, 0, tzinfo=paris)
+    message = Message(app_label="a", name="b", recipient=None, context={"when": winter})
+    decoded = Message.from_string(str(message)).context["when"]
+    assert decoded.tzinfo == paris
+    assert (decoded + timedelta(days=180)).utcoffset() == timedelta(hours=2)
+
+
+def test_decodes_an_edx_ace_document():
+    document = json.dumps({
+        "app_label": "my_app", "name": "test_message",
+        "recipient": {"lms_user_id": 123456, "email_address": "a_user@example.com"},
+        "expiration_time": "2030-02-03T04:05:06.000007+00:00",
+        "context": {"stuff": "to personalize", "when": "2030-01-01T00:00:00+00:00", "nested": {"n": [1, 2]}},
+        "send_uuid": "11111111-2222-3333-4444-555555555555",
+        "options": {"transactional": True},
+        "language": "en",
+        "log_level": None,
+        "uuid": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+    })
+    message = Message.from_string(document)
+    assert message.recipient == Recipient(123456, "a_user@example.com")
+    assert message.expiration_time == datetime(2030, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert message.send_uuid == UUID("11111111-2222-3333-4444-555555555555")
+    assert message.uuid == UUID("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
+    assert message.context == {"stuff": "to personalize", "when": "2030-01-01T00:00:00+00:00",
+                               "nested": {"n": [1, 2]}}
+    assert message.options == {"transactional": True}
+    assert message.language == "en"
+    assert Message.from_string(str(message)) == message
+
+
+def test_naive_datetime_in_context_rejected_with_clear_error():
+    message = Message(app_label="a", name="b", recipient=None, context={"deep": {"when": datetime(2030, 1, 1)}})
+    with pytest.raises(InvalidMessageError, match=r"context\['deep'\]\['when'\].*naive datetime"):
+        str(message)
+
+
+def test_naive_expiration_in_document_is_refused_when_tagged_naive():
+    with pytest.raises(InvalidMessageError, match="naive"):
+        Message(app_label="a", name="b", recipient=None, expiration_time=datetime(2030, 1, 1))
+
+
+@pytest.mark.parametrize("text", ["not json", "[1, 2]", "null"])
+def test_garbage_is_refused_clearly(text):
+    with pytest.raises(InvalidMessageError, match="Not a serialised Message"):
+        Message.from_string(text)
+
+
+def test_unknown_type_in_context_refused_clearly():
+    message = Message(app_label="a", name="b", recipient=None, context={"obj": object()})
+    with pytest.raises(InvalidMessageError, match=r"context\['obj'\] holds a object"):
+        str(message)
+
+
+def test_message_encoder_default_handles_documented_types():
+    encoded = json.dumps({"d": datetime(2030, 1, 1, tzinfo=UTC), "u": UUID(int=1), "t": (1, 2)}, cls=MessageEncoder)
+    assert json.loads(encoded) == {"d": "2030-01-01T00:00:00+00:00", "u": str(UUID(int=1)), "t": [1, 2]}
+    with pytest.raises(TypeError):
+        MessageEncoder().default(object())
