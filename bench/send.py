@@ -185,15 +185,27 @@ def ace_sender(batch: bool = False):
 
 # --- measuring and printing ---------------------------------------------------------------------
 
-def measure(run, recipients, repeats: int) -> float:
-    """Median messages/second of ``repeats`` timed runs, after one untimed warm-up run."""
-    run(recipients[: max(20, len(recipients) // 5)])
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        count = run(recipients)
-        rates.append(count / (time.perf_counter() - start))
-    return statistics.median(rates)
+def measure(senders: dict, recipients, rounds: int) -> tuple[dict, dict]:
+    """Run every sender once untimed (warm-up), then ``rounds`` timed rounds in which each sender
+    runs once, one after the other. Returns the median messages/second of each sender, and the
+    median per round of its rate divided by the first sender's rate in that round: interleaving
+    and per-round ratios keep a busy machine's drift out of the comparison."""
+    rates = {name: [] for name in senders}
+    ratios = {name: [] for name in senders}
+    for run in senders.values():
+        run(recipients[: max(20, len(recipients) // 5)])
+    for _ in range(rounds):
+        this_round = {}
+        for name, run in senders.items():
+            start = time.perf_counter()
+            count = run(recipients)
+            this_round[name] = count / (time.perf_counter() - start)
+            rates[name].append(this_round[name])
+        base = next(iter(this_round.values()))
+        for name, rate in this_round.items():
+            ratios[name].append(rate / base)
+    return ({name: statistics.median(values) for name, values in rates.items()},
+            {name: statistics.median(values) for name, values in ratios.items()})
 
 
 def use_backend(backend: str, port: int | None = None):
@@ -210,7 +222,7 @@ def use_backend(backend: str, port: int | None = None):
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer messages and repetitions (smoke run)")
+    parser.add_argument("--quick", action="store_true", help="fewer messages and rounds (smoke run)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -219,50 +231,54 @@ def main(argv=None) -> None:
 
     django.setup()
 
-    repeats = 3 if args.quick else 5
-    dummy_count, smtp_count = (200, 100) if args.quick else (1500, 400)
+    rounds = 3 if args.quick else 9
+    dummy_count, smtp_count = (150, 100) if args.quick else (600, 300)
     dummy_recipients, smtp_recipients = make_recipients(dummy_count), make_recipients(smtp_count)
 
     print(f"Python {platform.python_version()}, Django {django.get_version()}, "
-          f"{os.cpu_count()} cores ({platform.machine()}), settings {os.environ['DJANGO_SETTINGS_MODULE']}")
+          f"{os.cpu_count()} cores ({platform.machine()}), load average {os.getloadavg()[0]:.1f}, "
+          f"settings {os.environ['DJANGO_SETTINGS_MODULE']}")
     print(f"Message type {APP_LABEL}.{MESSAGE_NAME}: {len(TEMPLATE_FILES)} templates, body.html extends a base "
-          f"layout, loops over 5 courses. Median of {repeats} runs after a warm-up.\n")
+          f"layout and loops over 5 courses.\nMedians of {rounds} interleaved rounds after a warm-up; ratio = "
+          f"median of per-round ratios to the floor above it.\n")
     rows: list[tuple[str, float, float | None, str]] = []
 
     use_backend(DUMMY_BACKEND)
-    floor = measure(floor_sender(get_connection), dummy_recipients, repeats)
-    rows.append(("floor: Django render + EmailMultiAlternatives", floor, None, f"dummy backend, {dummy_count} msgs"))
-    rate = measure(ace_sender(), dummy_recipients, repeats)
-    rows.append(("ace.send, django_email", rate, rate / floor, "dummy backend"))
-
+    senders = {
+        "floor: Django render + EmailMultiAlternatives": floor_sender(get_connection),
+        "ace.send, django_email": ace_sender(),
+    }
     # --- DB templates row goes here -----------------------------------------------------------
-    # When ace_admin's DB template loader lands: the same message type with its five templates
-    # stored in the database (loader in front of the file loaders), ace.send on the dummy backend,
-    # ratio to `floor` above. Append it to `rows` like the two rows before.
+    # When ace_admin's DB template loader lands: add a sender for the same message type with its
+    # five templates stored in the database (the DB loader in front of the file loaders), ace.send
+    # on the dummy backend, to `senders` above; its ratio is then to the same floor.
     # ------------------------------------------------------------------------------------------
+    rates, ratios = measure(senders, dummy_recipients, rounds)
+    for index, name in enumerate(senders):
+        rows.append((name, rates[name], ratios[name] if index else None, f"dummy backend, {dummy_count} msgs/run"))
 
     with SmtpServer() as server:
         use_backend(SMTP_BACKEND, port=server.port)
-        for label, run, note in (
-            ("floor: same, one reused SMTP connection", floor_sender(get_connection), None),
-            ("ace.send, django_email, connection per message", ace_sender(), None),
-            ("ace.send, django_email, inside channel.batch()", ace_sender(batch=True), None),
-        ):
-            before = server.received
-            rate = measure(run, smtp_recipients, repeats)
-            received = server.received - before
-            expected = repeats * smtp_count + max(20, smtp_count // 5)  # the timed runs plus the warm-up
-            if received != expected:
-                raise SystemExit(f"{label}: the SMTP server received {received} of {expected} messages.")
-            if label.startswith("floor"):
-                smtp_floor = rate
-            rows.append((label, rate, None if label.startswith("floor") else rate / smtp_floor,
-                         note or f"SMTP loopback, {received}/{expected} received"))
+        senders = {
+            "floor: same, one reused SMTP connection": floor_sender(get_connection),
+            "ace.send, django_email, connection per message": ace_sender(),
+            "ace.send, django_email, inside channel.batch()": ace_sender(batch=True),
+        }
+        before = server.received
+        rates, ratios = measure(senders, smtp_recipients, rounds)
+        received = server.received - before
+        expected = len(senders) * (rounds * smtp_count + max(20, smtp_count // 5))  # timed runs plus warm-ups
+        if received != expected:
+            raise SystemExit(f"The SMTP server received {received} of the {expected} messages sent.")
+        for index, name in enumerate(senders):
+            rows.append((name, rates[name], ratios[name] if index else None,
+                         f"SMTP loopback, {smtp_count} msgs/run"))
 
     width = max(len(row[0]) for row in rows)
     print(f"{'':{width}}  {'msg/s':>8}  {'ratio':>6}  notes")
     for label, rate, ratio, note in rows:
         print(f"{label:{width}}  {rate:8.0f}  {'' if ratio is None else f'{ratio:6.2f}':>6}  {note}")
+    print(f"\nThe SMTP server received all {received} messages sent to it.")
 
 
 if __name__ == "__main__":
