@@ -13,6 +13,8 @@ from ace.signals import ACE_MESSAGE_OUTCOMES, ACE_MESSAGE_SENT
 from tests.ace.channels import RecordingEmailChannel, RecordingPushChannel, enabled_channels
 from tests.ace.helpers import make_message
 
+pytestmark = pytest.mark.django_db  # the project's DB router and template loader take part in send()
+
 
 @pytest.fixture
 def sent_signals():
