@@ -25,6 +25,8 @@ class Received:
     rcpt_tos: list[str]
     message: email.message.EmailMessage
     raw: bytes
+    #: The client's (host, port): messages sent over one connection share it.
+    peer: tuple | None = None
 
     @property
     def html(self) -> str | None:
@@ -85,7 +87,8 @@ class _Handler:
                     return reply
             raw = envelope.original_content or envelope.content
             parsed = email.message_from_bytes(raw, policy=email.policy.default)
-            self.server.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, raw))
+            self.server.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, raw, tuple(session.peer or ())))
         return "250 Message accepted for delivery"
 
 

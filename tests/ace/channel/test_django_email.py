@@ -1,0 +1,173 @@
+"""The django_email channel, through ace.send, against the locmem outbox and a real SMTP server."""
+
+import email
+import email.policy
+
+import pytest
+from django.core import mail
+
+from ace import send
+from ace.channel import ChannelType, channels
+from ace.errors import InvalidMessageError
+from ace.outcome import DeliveryStatus
+from tests.ace.helpers import make_message
+
+pytestmark = pytest.mark.django_db
+
+
+class LocmemBox:
+    """The locmem outbox, each message parsed from the bytes Django would put on the wire."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    @property
+    def messages(self):
+        return [email.message_from_bytes(m.message().as_bytes(), policy=email.policy.default) for m in mail.outbox]
+
+    @property
+    def recipients(self):
+        return [m.recipients() for m in mail.outbox]
+
+
+class SmtpBox:
+    def __init__(self, server):
+        self.server = server
+
+    @property
+    def messages(self):
+        return [item.message for item in self.server.messages]
+
+    @property
+    def recipients(self):
+        return [item.rcpt_tos for item in self.server.messages]
+
+
+@pytest.fixture(params=["locmem", "smtp"])
+def mailbox(request):
+    if request.param == "locmem":
+        return LocmemBox()
+    return SmtpBox(request.getfixturevalue("smtp_settings"))
+
+
+def _send_email(message):
+    return send(message, limit_to_channels=[ChannelType.EMAIL])
+
+
+def _parts(parsed):
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+def test_full_email(mailbox):
+    message = make_message()
+    [outcome] = _send_email(message)
+    assert (outcome.status, outcome.channel_name) == (DeliveryStatus.SENT, "django_email")
+    [parsed] = mailbox.messages
+    assert mailbox.recipients == [["ann@example.com"]]
+    assert parsed["To"] == "ann@example.com"
+    assert parsed["From"].addresses[0].display_name == "Greeting team of Example"
+    assert parsed["From"].addresses[0].addr_spec == "no-reply@example.org"
+    assert parsed["Subject"] == "Hello Ann, welcome to Example"
+    assert parsed["X-ACE-Message-ID"] == str(message.uuid)
+    assert parsed.get_content_type() == "multipart/alternative"
+    text, html = _parts(parsed)
+    assert text.strip() == "Dear Ann, your code is X1 (plain)."
+    assert '<meta name="greeting-head" content="Example">' in html
+    assert html.index("greeting-head") < html.index("<body>") < html.index("your code is <b>X1</b>")
+
+
+def test_text_part_derived_from_html_when_body_txt_missing(mailbox):
+    _send_email(make_message(name="htmlonly"))
+    [parsed] = mailbox.messages
+    text, html = _parts(parsed)
+    assert "<h1>Title for Ann</h1>" in html
+    assert text.split() == "Title for Ann First paragraph & more. Second link.".split()
+    assert "<" not in text
+
+
+def test_from_address_and_reply_to_options(mailbox):
+    _send_email(make_message(options={"from_address": "Shop <shop@example.org>", "reply_to": "help@example.org"}))
+    [parsed] = mailbox.messages
+    sender = parsed["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("Greeting team of Example", "shop@example.org")
+    assert parsed["Reply-To"] == "help@example.org"
+
+
+def test_default_from_name_without_from_name_template(mailbox):
+    _send_email(make_message(name="emailonly"))
+    [parsed] = mailbox.messages
+    sender = parsed["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("ACE Tests", "no-reply@example.org")
+    assert "Reply-To" not in parsed
+
+
+def test_non_ascii_content_survives(mailbox):
+    _send_email(make_message(context={"first_name": "Zoë Łukasz", "site": "Café ☕"}))
+    [parsed] = mailbox.messages
+    assert parsed["Subject"] == "Hello Zoë Łukasz, welcome to Café ☕"
+    assert parsed["From"].addresses[0].display_name == "Greeting team of Café ☕"
+    assert "Dear Zoë Łukasz" in _parts(parsed)[0]
+
+
+@pytest.mark.parametrize("evil_subject,evil_name", [
+    ("Hi\r\nBcc: victim@example.com", "Bob\r\nX-Evil: 1"),
+    ("Hi\nBcc: victim@example.com\n\nbody", "Bob\nBcc: victim@example.com"),
+    ("Hi\rX-Evil: 1", 'Eve" <evil@attacker.example>, "x'),
+    ("=?utf-8?q?Hi=0D=0ABcc=3A_victim=40example=2Ecom?=", "Mallory <evil@attacker.example>"),
+])
+def test_header_injection_cannot_add_headers_or_recipients(mailbox, evil_subject, evil_name):
+    outcomes = _send_email(make_message(name="headerinject",
+                                        context={"evil_subject": evil_subject, "evil_name": evil_name}))
+    assert outcomes[0].status is DeliveryStatus.SENT
+    [parsed] = mailbox.messages
+    assert mailbox.recipients == [["ann@example.com"]]
+    assert "Bcc" not in parsed and "X-Evil" not in parsed
+    assert [a.addr_spec for a in parsed["From"].addresses] == ["no-reply@example.org"]
+    if "=?" not in evil_subject:  # a literal encoded word is decoded by the reader, but stays one header
+        assert "\n" not in str(parsed["Subject"]) and "\r" not in str(parsed["Subject"])
+
+
+def test_recipient_without_email_is_refused_and_nothing_sent(mailbox):
+    with pytest.raises(InvalidMessageError, match="no email address"):
+        _send_email(make_message(email=None))
+    with pytest.raises(InvalidMessageError, match="not a valid email address"):
+        _send_email(make_message(email="not an address"))
+    assert mailbox.messages == []
+
+
+def test_message_without_recipient_is_refused(mailbox):
+    message = make_message()
+    message.recipient = None
+    with pytest.raises(InvalidMessageError):
+        _send_email(message)
+    assert mailbox.messages == []
+
+
+def test_invalid_from_address_option_is_refused(mailbox):
+    with pytest.raises(InvalidMessageError, match="from address"):
+        _send_email(make_message(options={"from_address": "nobody"}))
+    assert mailbox.messages == []
+
+
+def test_batch_reuses_one_connection_over_smtp(smtp_settings):
+    from ace.presentation import render
+
+    channel = channels().get_channel_by_name(ChannelType.EMAIL, "django_email")
+    first, second = make_message(email="a@example.com"), make_message(email="b@example.com")
+    with channel.batch():
+        for message in (first, second):
+            channel.deliver(message, render(channel, message))
+    assert [item.rcpt_tos for item in smtp_settings.messages] == [["a@example.com"], ["b@example.com"]]
+    first_peer, second_peer = (item.peer for item in smtp_settings.messages)
+    assert first_peer and first_peer == second_peer
+    for message in (first, second):  # outside a batch, one connection per message
+        channel.deliver(message, render(channel, message))
+    assert len({item.peer for item in smtp_settings.messages[2:]}) == 2
+
+
+def test_enabled_is_always_true():
+    from ace.channel.django_email import DjangoEmailChannel
+
+    assert DjangoEmailChannel.enabled() is True
