@@ -10,9 +10,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
-HOST ?= 127.0.0.1
+# Not HOST: some shells export HOST as the machine name.
+DEMO_HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
+# Extra arguments for ace_demo, e.g. ACE_DEMO_ARGS=--force for a demo on a PostgreSQL DATABASE_URL.
+ACE_DEMO_ARGS ?=
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x tests/ace"`.
 PYTEST_ARGS ?=
 
@@ -26,7 +29,7 @@ DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 .PHONY: help venv demo test lint bench migrate worker beat clean clean-data
 
 help:
-	@echo "make demo        create .venv, migrate, load fixtures/, print an admin login, serve on $(HOST):$(PORT)"
+	@echo "make demo        create .venv, migrate, load fixtures/, print an admin login, serve on $(DEMO_HOST):$(PORT)"
 	@echo "make test        create/refresh .venv and run the whole test suite (PYTEST_ARGS=... to narrow)"
 	@echo "make lint        ruff check"
 	@echo "make bench       run every benchmark in bench/ (prints figures)"
@@ -36,7 +39,7 @@ help:
 	@echo "make clean       remove .venv and caches (keeps var/: database, outbox, secret key)"
 	@echo "make clean-data  remove var/ (the demo database, outbox, generated secret key)"
 
-venv: $(STAMP)
+venv .venv: $(STAMP)
 
 # Re-installs only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -68,10 +71,10 @@ demo: venv
 	else \
 		echo "No fixtures in fixtures/: starting without demo content."; \
 	fi
-	@$(DEMO_ENV) $(BIN)/python manage.py ace_demo --host $(HOST) --port $(PORT)
+	@$(DEMO_ENV) $(BIN)/python manage.py ace_demo --host $(DEMO_HOST) --port $(PORT) $(ACE_DEMO_ARGS)
 	@# Celery worker + beat for scheduled campaigns go here, started in the background before the web
 	@# server and stopped with it.
-	$(DEMO_ENV) $(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py runserver --insecure $(DEMO_HOST):$(PORT)
 
 # Browser tests (tests/e2e, marker e2e) skip themselves when Chromium is absent; say so loudly, since a
 # green run without them proves less.
