@@ -1,0 +1,288 @@
+"""Admin for content: message types with their templates, templates with their history (diff, restore)."""
+
+from __future__ import annotations
+
+import difflib
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, JSON, YAML
+
+from ace_admin import discovery
+from ace_admin.forms import TemplateForm
+from ace_admin.models import MessageType, Template, TemplateRevision
+from ace_admin.resources import MessageTypeResource, TemplateResource
+
+FORMATS = [JSON, YAML, CSV]
+
+
+class TemplateInline(admin.StackedInline):
+    """A message type's database templates, grouped by channel and part (see the inline template)."""
+
+    model = Template
+    form = TemplateForm
+    extra = 0
+    fields = ["name", "language", "site", "published", "content"]
+    template = "admin/ace_admin/messagetype/template_inline.html"
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("site").order_by(
+            "channel_type", "part", "language", "site__domain")
+
+
+@admin.register(MessageType)
+class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [MessageTypeResource]
+    formats = FORMATS
+    inlines = [TemplateInline]
+    list_display = ["__str__", "description_short", "category", "transactional", "enabled", "source",
+                    "db_templates", "updated_at"]
+    list_display_links = ["__str__"]
+    list_filter = ["app_label", "category", "transactional", "enabled", "source", "templates__language",
+                   "templates__channel_type"]
+    search_fields = ["app_label", "name", "description", "category", "templates__name"]
+    readonly_fields = ["source", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["app_label", "name", "description", "category", "transactional", "enabled"]}),
+        ("Sending", {"fields": ["from_address", "reply_to", "seed_addresses"]}),
+        ("Preview", {"fields": ["sample_context"], "classes": ["collapse"]}),
+        ("History", {"fields": ["source", "created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    actions = ["enable", "disable"]
+    change_form_template = "admin/ace_admin/messagetype/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_db_templates=Count("templates", distinct=True))
+
+    @admin.display(description="description")
+    def description_short(self, obj):
+        text = obj.description or ""
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    @admin.display(description="templates in database", ordering="_db_templates")
+    def db_templates(self, obj):
+        return obj._db_templates
+
+    # Bulk updates go through the model's StampingQuerySet.update(), which bumps the shared stamp.
+    @admin.action(description="Enable the selected message types", permissions=["change"])
+    def enable(self, request, queryset):
+        count = queryset.update(enabled=True)
+        self.message_user(request, f"{count} message type(s) enabled.", messages.SUCCESS)
+
+    @admin.action(description="Disable the selected message types (they will not be sent)", permissions=["change"])
+    def disable(self, request, queryset):
+        count = queryset.update(enabled=False)
+        self.message_user(request, f"{count} message type(s) disabled.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Template:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for template in instances:
+            template.message_type = form.instance
+            template.save(author=request.user)
+        formset.save_m2m()
+
+    def get_urls(self):
+        urls = [
+            path("<path:object_id>/override/", self.admin_site.admin_view(self.override_view),
+                 name="ace_admin_messagetype_override"),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context["file_templates"] = self.file_templates_context(obj)
+            extra_context["can_override"] = request.user.has_perm("ace_admin.add_template")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def file_templates_context(obj) -> list[dict]:
+        """Files on disk for this message type, with the DB templates that override them."""
+        overrides = {}
+        for template in obj.templates.select_related("site"):
+            overrides.setdefault(template.name, []).append(template)
+        rows = []
+        for item in discovery.file_templates_for(obj.app_label, obj.name):
+            try:
+                content = item.read()
+            except OSError as error:
+                content = f"(cannot read {item.path}: {error})"
+            rows.append({"file": item, "content": content, "overrides": overrides.get(item.name, [])})
+        return rows
+
+    def override_view(self, request, object_id):
+        """"Override in database": a DB template prefilled with the file's content, then its edit page."""
+        message_type = get_object_or_404(MessageType, pk=object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:ace_admin_messagetype_change", args=[message_type.pk]))
+        if not request.user.has_perm("ace_admin.add_template"):
+            raise PermissionDenied
+        name = request.POST.get("name", "")
+        language = request.POST.get("language", "")
+        item = discovery.file_template(name)
+        if item is None or (item.app_label, item.message_name) != (message_type.app_label, message_type.name):
+            self.message_user(request, f"No template file {name!r} belongs to {message_type}.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:ace_admin_messagetype_change", args=[message_type.pk]))
+        existing = Template.objects.filter(name=name, language=language, site__isnull=True).first()
+        if existing is not None:
+            self.message_user(request, "This template is already overridden in the database.", messages.INFO)
+            return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[existing.pk]))
+        template = Template(name=name, language=language, message_type=message_type, content=item.read())
+        try:
+            template.save(author=request.user, comment=f"copied from {item.path.name} on disk")
+        except ValidationError as error:
+            self.message_user(request, f"The file cannot be copied: {'; '.join(error.messages)}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:ace_admin_messagetype_change", args=[message_type.pk]))
+        self.log_addition(request, template, [{"added": {}}])
+        self.message_user(request, f"{name} is now edited in the database; the file on disk is no longer used.",
+                          messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[template.pk]))
+
+
+class RevisionInline(admin.TabularInline):
+    """Read-only history of a template, newest first, each with a link to its diff."""
+
+    model = TemplateRevision
+    extra = 0
+    can_delete = False
+    fields = ["number", "created_at", "author", "comment", "compare"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    verbose_name_plural = "history (every saved version)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("ace_admin.view_templaterevision") or super().has_view_permission(request, obj)
+
+    @admin.display(description="")
+    def compare(self, revision):
+        url = reverse("admin:ace_admin_template_revision", args=[revision.template_id, revision.number])
+        return format_html('<a href="{}">compare with current / restore</a>', url)
+
+
+@admin.register(Template)
+class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
+    resource_classes = [TemplateResource]
+    formats = FORMATS
+    form = TemplateForm
+    inlines = [RevisionInline]
+    list_display = ["name", "message_type", "channel_type", "part", "language_display", "site", "published",
+                    "updated_at", "updated_by"]
+    list_filter = ["message_type__app_label", "message_type__category", "language", "channel_type", "part",
+                   "published", "site", "message_type"]
+    search_fields = ["name", "content", "message_type__name", "message_type__app_label"]
+    list_select_related = ["message_type", "site", "updated_by"]
+    readonly_fields = ["message_type", "channel_type", "part", "updated_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "language", "site", "published", "content"]}),
+        ("Filled in from the name", {"fields": ["message_type", "channel_type", "part"]}),
+        ("History", {"fields": ["updated_by", "created_at", "updated_at"]}),
+    ]
+    actions = ["publish", "unpublish"]
+
+    @admin.display(description="language", ordering="language")
+    def language_display(self, obj):
+        return obj.language or "any"
+
+    # Bulk updates go through the model's StampingQuerySet.update(), which bumps the shared stamp.
+    @admin.action(description="Publish the selected templates", permissions=["change"])
+    def publish(self, request, queryset):
+        count = queryset.update(published=True)
+        self.message_user(request, f"{count} template(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected templates (files on disk are used instead)",
+                  permissions=["change"])
+    def unpublish(self, request, queryset):
+        count = queryset.update(published=False)
+        self.message_user(request, f"{count} template(s) unpublished.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        obj.save(author=request.user)
+
+    def get_urls(self):
+        urls = [
+            path("<path:object_id>/revisions/<int:number>/", self.admin_site.admin_view(self.revision_view),
+                 name="ace_admin_template_revision"),
+        ]
+        return urls + super().get_urls()
+
+    def revision_view(self, request, object_id, number):
+        """One revision: its diff against the current content, and a button to restore it."""
+        template = get_object_or_404(Template, pk=object_id)
+        if not (self.has_view_permission(request, template)
+                and request.user.has_perm("ace_admin.view_templaterevision")):
+            raise PermissionDenied
+        revision = get_object_or_404(TemplateRevision, template=template, number=number)
+        can_restore = self.has_change_permission(request, template)
+        if request.method == "POST":
+            if not can_restore:
+                raise PermissionDenied
+            if revision.content == template.content:
+                self.message_user(request, f"Version {number} is the current content already.", messages.INFO)
+            else:
+                template.content = revision.content
+                try:
+                    template.save(author=request.user, comment=f"restored version {number}")
+                except ValidationError as error:
+                    self.message_user(request, f"Version {number} cannot be restored: {'; '.join(error.messages)}",
+                                      messages.ERROR)
+                    return HttpResponseRedirect(request.path)
+                self.log_change(request, template, f"Restored version {number}.")
+                self.message_user(request, f"Version {number} restored (saved as a new version).", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[template.pk]))
+        diff = difflib.HtmlDiff(tabsize=2, wrapcolumn=90).make_table(
+            revision.content.splitlines(), template.content.splitlines(),
+            fromdesc=f"version {number}", todesc="current", context=True, numlines=3)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"{template.name}: version {number}",
+            "template_obj": template,
+            "revision": revision,
+            "diff": diff,
+            "identical": revision.content == template.content,
+            "can_restore": can_restore,
+        }
+        return TemplateResponse(request, "admin/ace_admin/template/revision.html", context)
+
+
+@admin.register(TemplateRevision)
+class TemplateRevisionAdmin(admin.ModelAdmin):
+    """Every saved version of every template, read-only."""
+
+    list_display = ["template", "number", "created_at", "author", "comment", "compare"]
+    list_filter = ["template__message_type__app_label", "template__language", "template__channel_type",
+                   "created_at"]
+    search_fields = ["template__name", "comment", "content"]
+    list_select_related = ["template", "author"]
+    readonly_fields = ["template", "number", "content", "author", "created_at", "comment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="")
+    def compare(self, revision):
+        url = reverse("admin:ace_admin_template_revision", args=[revision.template_id, revision.number])
+        return format_html('<a href="{}">compare / restore</a>', url)
+
