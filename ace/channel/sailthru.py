@@ -35,14 +35,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from enum import Enum, IntEnum
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from ace.channel import Channel
 from ace.channel.mixins import EmailChannelMixin
-from ace.errors import FatalChannelDeliveryError, RecoverableChannelDeliveryError
+from ace.errors import FatalChannelDeliveryError, InvalidMessageError, RecoverableChannelDeliveryError
 from ace.settings import ace_settings
 from ace.utils.date import get_current_time
 
@@ -131,10 +133,14 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         """The open-tracking image Sailthru fills in (``{beacon_src}``)."""
         return ["{beacon_src}"]
 
-    def template_vars(self, rendered_message) -> dict[str, str]:
+    def template_vars(self, message, rendered_message) -> dict[str, str]:
         """The vars the minimal Sailthru template expects, from the rendered email."""
+        # Without a from_name template, the display name of the configured sender keeps the
+        # Sailthru template's "From Name" from coming out empty.
+        from_name = rendered_message.from_name or parseaddr(
+            message.options.get("from_address") or settings.DEFAULT_FROM_EMAIL or "")[0]
         return {
-            "ace_template_from_name": rendered_message.from_name or "",
+            "ace_template_from_name": from_name,
             "ace_template_subject": rendered_message.subject,
             "ace_template_head_html": rendered_message.head_html or "",
             "ace_template_body_html": rendered_message.body_html,
@@ -146,7 +152,11 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         options = {}
         from_address = message.options.get("from_address")
         if from_address:
-            options["behalf_email"] = from_address
+            # Sailthru wants the bare address here; a display name comes from the template vars.
+            address = parseaddr(from_address)[1]
+            if "@" not in address:
+                raise InvalidMessageError(f"Message {message.log_id}: {from_address!r} is not a valid from address.")
+            options["behalf_email"] = address
         reply_to = self.reply_to(message)
         if reply_to:
             options["replyto"] = ", ".join(reply_to)
@@ -156,7 +166,7 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         """Ask Sailthru to send the rendered email; returns ``{"send_id": ...}`` on success."""
         template = ace_settings.ACE_CHANNEL_SAILTHRU_TEMPLATE_NAME
         email = self.recipient_address(message)
-        template_vars = self.template_vars(rendered_message)
+        template_vars = self.template_vars(message, rendered_message)
         options = self.send_options(message)
         logger = message.get_message_specific_logger(LOG)
 
@@ -173,8 +183,8 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         except SailthruClientError as error:
             raise RecoverableChannelDeliveryError(f"Sailthru could not be reached: {error}", _retry_after_delay())
 
-        if response.is_ok():
-            body = response.get_body() or {}
+        if 200 <= response.get_status_code() < 300 and response.is_ok():
+            body = response.get_body()
             logger.info("Sailthru accepted the message (send_id %s).", body.get("send_id"))
             return {"send_id": body.get("send_id")}
         self._raise_for_error(response)
@@ -182,10 +192,11 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
     @staticmethod
     def _raise_for_error(response):
         status = response.get_status_code()
+        body = response.get_body()
         try:
-            error = response.get_error()
-            code, text = int(error.get_error_code()), error.get_message()
-        except (KeyError, TypeError, ValueError):
+            code, text = int(body["error"]), str(body.get("errormsg", ""))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # Not a Sailthru error document (a proxy's HTML page, or a body without an error code).
             code, text = 0, f"unexpected answer: {response.get_body(as_dictionary=False)[:200]!r}"
         if code == 0 and status >= 500:
             # No Sailthru error body at all (a proxy's 502/503 page): the service is having trouble.

@@ -106,11 +106,24 @@ def test_send_posts_a_signed_request_with_the_rendered_message(sailthru, outcome
 
 
 def test_from_address_and_reply_to_become_sailthru_options(sailthru):
-    send(welcome(from_address="courses@example.org", reply_to=["help@example.org", "team@example.org"]))
+    send(welcome(from_address="Courses <courses@example.org>", reply_to=["help@example.org", "team@example.org"]))
 
     [request] = sailthru.delivered
     assert request.data["json"]["options"] == {"behalf_email": "courses@example.org",
                                                "replyto": "help@example.org, team@example.org"}
+
+
+def test_from_name_falls_back_to_the_senders_display_name(sailthru):
+    send(welcome(name="provider_secrets"))  # a message type without a from_name.txt template
+
+    [request] = sailthru.delivered
+    assert request.data["json"]["vars"]["ace_template_from_name"] == "ACE Tests"  # from DEFAULT_FROM_EMAIL
+
+
+def test_invalid_from_address_is_refused_before_sending(sailthru):
+    with pytest.raises(InvalidMessageError, match="not a valid from address"):
+        send(welcome(from_address="Courses"))
+    assert sailthru.requests == []
 
 
 def test_rate_limit_is_retried_once_the_window_resets(sailthru):
@@ -144,6 +157,17 @@ def test_gateway_page_without_sailthru_error_is_retried(sailthru):
 
     assert result.sent
     assert [r.status for r in sailthru.requests] == [502, 200]
+    assert len(sailthru.delivered) == 1
+
+
+def test_answer_without_error_code_is_retried_on_5xx_and_fatal_on_4xx(sailthru):
+    sailthru.script(Reply(500, {"message": "upstream timeout"}))
+    assert send(welcome()).sent
+    assert [r.status for r in sailthru.requests] == [500, 200]
+
+    sailthru.script(Reply(404, {"message": "no such route"}))
+    with pytest.raises(FatalChannelDeliveryError, match="HTTP 404.*no such route"):
+        send(welcome())
     assert len(sailthru.delivered) == 1
 
 
