@@ -8,3 +8,10 @@ class AceAdminConfig(AppConfig):
     label = "ace_admin"
     verbose_name = "ACE — messages"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from ace.signals import ACE_MESSAGE_OUTCOMES
+        from ace_admin.delivery_log import record_outcomes
+
+        # The delivery log: one row per outcome of every ace.send.
+        ACE_MESSAGE_OUTCOMES.connect(record_outcomes, dispatch_uid="ace_admin.delivery_log")

@@ -15,20 +15,64 @@ from django.core.cache import cache
 
 STAMP_KEY = "ace_admin:config-version"
 
-_local_bumps = threading.local()
+
+def database_blocked(error: BaseException) -> bool:
+    """True for the error raised where database access is forbidden (pytest-django outside database
+    tests): there ace_admin contributes nothing and the engine runs on its settings and files alone.
+    Real database errors are not this: they propagate, so a send fails (and is retried) rather than
+    ignoring opt-outs."""
+    return isinstance(error, RuntimeError) and "Database access not allowed" in str(error)
+
+
+class PerMessage:
+    """A map keyed on message objects by identity (messages compare by value and are unhashable); an
+    entry lives as long as its message."""
+
+    def __init__(self):
+        self._data: dict[int, tuple] = {}
+        self._lock = threading.Lock()
+
+    def get(self, message, default=None):
+        entry = self._data.get(id(message))
+        if entry is None or entry[0]() is not message:
+            return default
+        return entry[1]
+
+    def __setitem__(self, message, value) -> None:
+        key = id(message)
+
+        def forget(_ref, key=key):
+            with self._lock:
+                entry = self._data.get(key)
+                if entry is not None and entry[0] is _ref:
+                    del self._data[key]
+
+        with self._lock:
+            self._data[key] = (weakref.ref(message, forget), value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
 # The stamp read for a message, so one send reads the shared cache once (loader, policy and router).
-_per_message: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-_last_written: list[str] = [""]
+_per_message = PerMessage()
 
 
 def bump_templates() -> None:
     """Tell every process that templates, message types, routes or policy rules changed in the database."""
     stamp = uuid.uuid4().hex
     cache.set(STAMP_KEY, stamp, None)
-    _last_written[0] = stamp
-    with _lock:
-        _per_message.clear()
+    _per_message.clear()
+
+
+def bump_after_write() -> None:
+    """Bump now (this connection already sees the write) and again after commit (other processes see it
+    only then: one that reloaded in between would otherwise keep the old rows under the new stamp)."""
+    from django.db import transaction
+
+    bump_templates()
+    transaction.on_commit(bump_templates)
 
 
 # One stamp covers all of ace_admin's configuration; the other names read better at call sites.
@@ -38,13 +82,9 @@ bump = bump_config = bump_templates
 def current_stamp(message=None) -> str:
     """The shared stamp; read once per ``message`` when one is given (a send renders several templates)."""
     if message is not None:
-        try:
-            with _lock:
-                stamp = _per_message.get(message)
-            if stamp is not None:
-                return stamp
-        except TypeError:  # not weak-referenceable: read every time
-            message = None
+        stamp = _per_message.get(message)
+        if stamp is not None:
+            return stamp
     stamp = cache.get(STAMP_KEY)
     if stamp is None:
         # Cache empty (first start, cleared, evicted): create a stamp so every process agrees on it.
@@ -53,8 +93,73 @@ def current_stamp(message=None) -> str:
             stamp = cache.get(STAMP_KEY) or stamp
     if message is not None:
         try:
-            with _lock:
-                _per_message[message] = stamp
-        except TypeError:
+            _per_message[message] = stamp
+        except TypeError:  # not weak-referenceable: read every time
             pass
     return stamp
+
+
+class StampedValue:
+    """A value computed from the database once per process and recomputed after the stamp changes."""
+
+    def __init__(self, load, empty=None):
+        self._load = load
+        self._empty = empty
+        self._stamp = None
+        self._value = None
+        self._lock = threading.Lock()
+
+    def get(self, message=None):
+        current = current_stamp(message)
+        if current != self._stamp:
+            with self._lock:
+                if current != self._stamp:
+                    try:
+                        value = self._load()
+                    except RuntimeError as error:
+                        if not database_blocked(error):
+                            raise
+                        return self._empty()
+                    self._value, self._stamp = value, current
+        return self._value
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stamp = None
+            self._value = None
+
+
+class MessageTypeInfo:
+    """What sending needs to know about a ``MessageType`` row, kept in memory."""
+
+    __slots__ = ("pk", "app_label", "name", "category", "transactional", "enabled")
+
+    def __init__(self, pk, app_label, name, category, transactional, enabled):
+        self.pk, self.app_label, self.name = pk, app_label, name
+        self.category, self.transactional, self.enabled = category, transactional, enabled
+
+
+def _load_message_types() -> dict:
+    from ace_admin.models import MessageType
+
+    fields = ("pk", "app_label", "name", "category", "transactional", "enabled")
+    return {(row[1], row[2]): MessageTypeInfo(*row) for row in MessageType.objects.values_list(*fields)}
+
+
+message_types = StampedValue(_load_message_types, empty=dict)
+
+
+def message_type_for(message) -> MessageTypeInfo | None:
+    """The admin's record of ``message``'s type, or None when the admin does not know it (no query once warm)."""
+    return message_types.get(message).get((message.app_label, message.name))
+
+
+def is_transactional(message, info: MessageTypeInfo | None = None) -> bool:
+    """Transactional when the sender says so (options) or the admin marks the message type so."""
+    return bool(message.transactional or (info is not None and info.transactional))
+
+
+def category_of(message, info: MessageTypeInfo | None = None) -> str:
+    """The admin's category for the message type, else ``options['category']``."""
+    return (info.category if info is not None and info.category else "") or str(
+        (message.options or {}).get("category") or "")

@@ -34,22 +34,22 @@ class StampingQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         count = super().update(**kwargs)
-        transaction.on_commit(stamp.bump_templates)
+        stamp.bump_after_write()
         return count
 
     def delete(self):
         result = super().delete()
-        transaction.on_commit(stamp.bump_templates)
+        stamp.bump_after_write()
         return result
 
     def bulk_create(self, *args, **kwargs):
         objs = super().bulk_create(*args, **kwargs)
-        transaction.on_commit(stamp.bump_templates)
+        stamp.bump_after_write()
         return objs
 
     def bulk_update(self, *args, **kwargs):
         count = super().bulk_update(*args, **kwargs)
-        transaction.on_commit(stamp.bump_templates)
+        stamp.bump_after_write()
         return count
 
 
@@ -61,11 +61,11 @@ class StampingModel(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        transaction.on_commit(stamp.bump_templates)
+        stamp.bump_after_write()
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
-        transaction.on_commit(stamp.bump_templates)
+        stamp.bump_after_write()
         return result
 
 
@@ -339,8 +339,7 @@ class ChannelRoute(StampingModel):
             enabled = ", ".join(sorted(available)) or "none"
             raise ValidationError(
                 {"channel_name": f"'{self.channel_name}' is not an enabled channel. Enabled: {enabled}."})
-        channel = channel_map.get_channel_by_name(wanted, self.channel_name) if wanted in channel_map else None
-        if channel is None:
+        if self.channel_name not in channel_map.channels.get(wanted, {}):
             raise ValidationError({"channel_name": f"'{self.channel_name}' does not deliver {self.channel_type}."})
 
 

@@ -76,8 +76,11 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            # Cached loaders: a template is parsed once per process.
+            # Templates edited in the admin first (cached per process, invalidated by a stamp shared
+            # through CACHES), then the files, parsed once per process. The DB loader sits outside
+            # the cached loader so that a DB edit wins at once although the cached loader memoises.
             "loaders": [
+                "ace_admin.loader.Loader",
                 ("django.template.loaders.cached.Loader", [
                     "django.template.loaders.filesystem.Loader",
                     "django.template.loaders.app_directories.Loader",
@@ -133,6 +136,8 @@ ACE_CHANNEL_SAILTHRU_TEMPLATE_NAME = env_str("ACE_CHANNEL_SAILTHRU_TEMPLATE_NAME
 ACE_CHANNEL_BRAZE_API_KEY = env_str("ACE_CHANNEL_BRAZE_API_KEY")
 ACE_CHANNEL_BRAZE_APP_ID = env_str("ACE_CHANNEL_BRAZE_APP_ID")
 ACE_CHANNEL_BRAZE_REST_ENDPOINT = env_str("ACE_CHANNEL_BRAZE_REST_ENDPOINT")
+# Channel routes edited in the admin choose a channel before the ACE_CHANNEL_* settings above.
+ACE_CHANNEL_ROUTERS = ["ace_admin.routing.DatabaseRouter"]
 
 # Celery: a broker that needs no server by default (files under var/), Redis or RabbitMQ to scale.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -147,6 +152,17 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
+
+# Django's cache carries the stamp that tells every web and worker process an admin edit happened, so
+# it must be shared by them: Redis when there is one, else files under var/ (shared by local processes).
+REDIS_URL = env_str("REDIS_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "ace"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -15,3 +15,5 @@ ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
 ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY = 0.2
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
+# The ace_admin version stamp lives in Django's cache: per test process here (xdist workers stay apart).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ace-tests"}}

@@ -1,0 +1,150 @@
+"""The ``openedx.ace.policy`` plug-in applying the admin's policy rules, opt-outs and disabled message types.
+
+Per send it makes at most two queries: one for the recipient's opt-outs (non-transactional messages
+only) and one counting recent deliveries when a frequency cap applies. Message types and rules are
+kept in memory until the shared stamp changes (``ace_admin.cache``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+
+from ace.channel import ChannelType
+from ace.policy import Policy, PolicyResult
+from ace.utils.date import get_current_time
+from ace_admin import cache as stamp
+
+DISABLED_REASON = "message type disabled"
+
+#: For each message checked, the reason per denied channel type (the delivery log names the exact rule).
+reasons_by_channel = stamp.PerMessage()
+
+
+class _Rule:
+    __slots__ = ("pk", "kind", "channel_type", "message_type_id", "category", "max_messages", "period_seconds", "label")
+
+    def __init__(self, rule):
+        self.pk, self.kind, self.channel_type = rule.pk, rule.kind, rule.channel_type
+        self.message_type_id, self.category = rule.message_type_id, rule.category
+        self.max_messages, self.period_seconds, self.label = rule.max_messages, rule.period_seconds, rule.label
+
+    def applies_to(self, info, category: str) -> bool:
+        if self.message_type_id is not None and (info is None or info.pk != self.message_type_id):
+            return False
+        return not self.category or self.category == category
+
+    def channel_types(self) -> list[ChannelType]:
+        return [ChannelType(self.channel_type)] if self.channel_type else list(ChannelType)
+
+
+def _load_rules() -> list[_Rule]:
+    from ace_admin.models import PolicyRule
+
+    return [_Rule(rule) for rule in PolicyRule.objects.filter(enabled=True).select_related("message_type")]
+
+
+rules = stamp.StampedValue(_load_rules, empty=list)
+
+
+def _recipient_filter(message, id_field: str, email_field: str) -> Q | None:
+    recipient = message.recipient
+    if recipient is None:
+        return None
+    condition = Q()
+    if recipient.lms_user_id not in (None, ""):
+        condition |= Q(**{id_field: str(recipient.lms_user_id)})
+    if recipient.email_address:
+        condition |= Q(**{email_field: recipient.email_address.strip().lower()})
+    return condition or None
+
+
+class DatabasePolicy(Policy):
+    """Denies channel types by the admin's rules: disabled message types, deny rules, opt-outs, frequency caps."""
+
+    def check(self, message) -> PolicyResult:
+        info = stamp.message_type_for(message)
+        if info is not None and not info.enabled:
+            return self._result(message, {channel_type: DISABLED_REASON for channel_type in ChannelType})
+        transactional = stamp.is_transactional(message, info)
+        category = stamp.category_of(message, info)
+        applicable = [rule for rule in rules.get(message) if rule.applies_to(info, category)]
+        denied: dict[ChannelType, str] = {}
+        for rule in applicable:
+            if rule.kind == "deny":
+                for channel_type in rule.channel_types():
+                    denied.setdefault(channel_type, rule.label)
+        if not transactional and len(denied) < len(ChannelType):
+            opt_out = self._opt_out(message, info, category)
+            if opt_out:
+                for channel_type in ChannelType:
+                    denied.setdefault(channel_type, opt_out)
+        override = bool((message.options or {}).get("override_frequency_capping"))
+        caps = [rule for rule in applicable if rule.kind == "frequency_cap" and rule.max_messages
+                and rule.period_seconds and any(ct not in denied for ct in rule.channel_types())]
+        if caps and not transactional and not override:
+            for rule in self._exceeded(message, caps):
+                for channel_type in rule.channel_types():
+                    denied.setdefault(channel_type, rule.label)
+        return self._result(message, denied)
+
+    @staticmethod
+    def _result(message, denied: dict) -> PolicyResult:
+        if not denied:
+            return PolicyResult(deny=set())
+        reasons_by_channel[message] = dict(denied)
+        reasons = list(dict.fromkeys(denied.values()))
+        return PolicyResult(deny=set(denied), reason="; ".join(reasons))
+
+    @staticmethod
+    def _opt_out(message, info, category: str) -> str | None:
+        from ace_admin.models import OptOut
+
+        who = _recipient_filter(message, "lms_user_id", "email")
+        if who is None:
+            return None
+        # An opt-out with neither category nor message type covers every non-transactional message.
+        what = Q(category="", message_type__isnull=True)
+        if category:
+            what |= Q(category=category)
+        if info is not None:
+            what |= Q(message_type_id=info.pk)
+        try:
+            found = OptOut.objects.filter(who & what).values_list("pk", "category", "message_type_id").first()
+        except RuntimeError as error:
+            if not stamp.database_blocked(error):
+                raise
+            return None
+        if found is None:
+            return None
+        pk, opt_category, opt_type = found
+        scope = (f"category {opt_category}" if opt_category else
+                 f"message type {message.app_label}.{message.name}" if opt_type else "all non-transactional messages")
+        return f"opt-out #{pk} ({scope})"
+
+    @staticmethod
+    def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:
+        """The caps the recipient has reached, counted in one query over the delivery log."""
+        from ace_admin.models import DeliveryLog
+
+        who = _recipient_filter(message, "recipient_id", "recipient_address")
+        if who is None:
+            return []
+        now = get_current_time()
+        longest = max(rule.period_seconds for rule in caps)
+        counts = {}
+        for rule in caps:
+            scope = Q(created_at__gte=now - timedelta(seconds=rule.period_seconds))
+            if rule.channel_type:
+                scope &= Q(channel_type=rule.channel_type)
+            if rule.message_type_id is not None:
+                scope &= Q(message_type_id=rule.message_type_id)
+            elif rule.category:
+                scope &= Q(message_type__category=rule.category)
+            # A message sent over email and push is one message for the cap.
+            counts[f"cap_{rule.pk}"] = Count("message_uuid", distinct=True, filter=scope)
+        totals = (DeliveryLog.objects.filter(who, status="sent", transactional=False,
+                                             created_at__gte=now - timedelta(seconds=longest))
+                  .aggregate(**counts))
+        return [rule for rule in caps if totals[f"cap_{rule.pk}"] >= rule.max_messages]
