@@ -5,13 +5,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    ACE_VAR_DIR=/app/var
+    ACE_VAR_DIR=/app/var \
+    PYTHONPATH=/app
 
 RUN groupadd --system ace && useradd --system --gid ace --home-dir /app --shell /usr/sbin/nologin ace
 
 WORKDIR /app
 COPY . /app
-# Editable install: the project's templates/ and fixtures/ are found next to config/ (BASE_DIR = /app).
+# Editable install: the project's templates/ and fixtures/ are found next to config/ (BASE_DIR = /app);
+# PYTHONPATH makes every top-level app in /app importable from gunicorn and celery too.
 # collectstatic gets a throw-away SECRET_KEY so that no real secret is generated into the image.
 RUN pip install -e . \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
