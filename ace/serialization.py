@@ -179,7 +179,17 @@ class MessageAttributeSerializationMixin:
 
     @classmethod
     def from_json(cls, data: dict):
-        """Build an instance from the dict ``to_json`` returned."""
+        """Build an instance from the dict ``to_json`` returned; ``InvalidMessageError`` when it cannot."""
+        if not isinstance(data, dict):
+            raise InvalidMessageError(f"Not a serialised {cls.__name__}: expected an object, got {data!r}.")
+        try:
+            return cls._from_json_fields(data)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # A missing field, a malformed date or UUID...: name the class and what was wrong.
+            raise InvalidMessageError(f"Not a valid serialised {cls.__name__}: {exc}") from exc
+
+    @classmethod
+    def _from_json_fields(cls, data: dict):
         fields = {field.name: field for field in attr.fields(cls)}
         init_values, late_values = {}, {}
         for name, raw in data.items():

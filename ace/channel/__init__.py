@@ -130,7 +130,25 @@ def channels() -> ChannelMap:
     between them. A name that no installed plug-in has raises ``ImproperlyConfigured``.
     """
     names = ace_settings.ACE_ENABLED_CHANNELS
-    return ChannelMap((ext.name, ext.obj) for ext in get_plugins(CHANNEL_NAMESPACE, names=names))
+    channel_map = ChannelMap((ext.name, ext.obj) for ext in get_plugins(CHANNEL_NAMESPACE, names=names))
+    _check_configured_names()
+    return channel_map
+
+
+_CHANNEL_SETTINGS = ("ACE_CHANNEL_DEFAULT_EMAIL", "ACE_CHANNEL_TRANSACTIONAL_EMAIL", "ACE_CHANNEL_DEFAULT_PUSH")
+
+
+def _check_configured_names() -> None:
+    """Refuse an ``ACE_CHANNEL_*`` setting naming a channel no plug-in provides. Checked when the channel
+    map is built, i.e. before a send delivers anything, so a typo never leaves a message half sent."""
+    installed = _installed_channel_names()
+    for setting in _CHANNEL_SETTINGS:
+        name = getattr(ace_settings, setting)
+        if name and name not in installed:
+            raise ImproperlyConfigured(
+                f"{setting} names the channel {name!r}, but no channel plug-in of that name is installed "
+                f"(installed: {', '.join(installed) or 'none'})."
+            )
 
 
 on_reload(channels.reset)

@@ -33,7 +33,9 @@ def typed(value):
     return (type(value).__name__, repr(value))
 
 
-offsets = st.timedeltas(min_value=timedelta(hours=-23, minutes=59), max_value=timedelta(hours=23, minutes=59))
+# Whole-second offsets: CPython's fromisoformat reads "+00:00:00.000001" as UTC, and no real zone has
+# sub-second offsets (historic ones with seconds, like Paris' +00:09:21 before 1911, are covered).
+offsets = st.integers(min_value=-86399, max_value=86399).map(lambda seconds: timedelta(seconds=seconds))
 fixed_zones = st.builds(timezone, offsets)
 named_zones = st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Kolkata", "UTC"]).map(zoneinfo.ZoneInfo)
 aware_datetimes = st.datetimes(min_value=datetime(1900, 1, 1), timezones=st.one_of(st.just(UTC), fixed_zones,
@@ -164,3 +166,18 @@ def test_message_encoder_default_handles_documented_types():
     assert json.loads(encoded) == {"d": "2030-01-01T00:00:00+00:00", "u": str(UUID(int=1)), "t": [1, 2]}
     with pytest.raises(TypeError):
         MessageEncoder().default(object())
+
+
+@pytest.mark.parametrize("document,words", [
+    ('{"name": "x"}', "missing"),
+    ('{"app_label": "a", "name": "x", "recipient": null, "uuid": "zz"}', "UUID"),
+    ('{"app_label": "a", "name": "x", "recipient": null, "expiration_time": "garbage"}', "isoformat"),
+    ('{"app_label": "a", "name": "x", "recipient": {"foo": 1}}', "Recipient"),
+    ('{"app_label": "a", "name": "x", "recipient": null, "context": {"__ace__": "nope", "v": 1}}', "nope"),
+    ('{"app_label": "a", "name": "x", "recipient": null, "context": {"__ace__": "uuid", "v": "bad"}}', "UUID"),
+    ('{"app_label": "a", "name": "x", "recipient": null, "context": [1]}', "dict"),
+    ('{"app_label": "", "name": "x", "recipient": null}', "required"),
+])
+def test_malformed_document_gives_invalid_message_error(document, words):
+    with pytest.raises(InvalidMessageError, match=words):
+        Message.from_string(document)
