@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from email.headerregistry import Address
 from email.utils import parseaddr
 
@@ -11,6 +12,22 @@ from django.core.validators import validate_email
 
 from ace.channel import ChannelType
 from ace.errors import InvalidMessageError
+
+
+def _from_header(configured, from_name) -> str | None:
+    """The From header for a configured address and a rendered from name; None when the address is not valid."""
+    default_name, address = parseaddr(configured)
+    if not address or "@" not in address:
+        return None
+    try:
+        return str(Address(display_name=from_name.strip() or default_name, addr_spec=address))
+    except (ValueError, IndexError):
+        return None
+
+
+#: Parsing and building the header costs more than every other step of a send but rendering, and a
+#: batch repeats the same few (address, from name) pairs for every recipient.
+_cached_from_header = functools.lru_cache(maxsize=256)(_from_header)
 
 
 class EmailChannelMixin:
@@ -54,14 +71,14 @@ class EmailChannelMixin:
         from name as display name. Built with ``email.headerregistry`` so nothing a template renders
         can inject a header."""
         configured = message.options.get("from_address") or settings.DEFAULT_FROM_EMAIL
-        default_name, address = parseaddr(configured)
-        if not address or "@" not in address:
+        from_name = getattr(rendered_message, "from_name", "") or ""
+        if isinstance(configured, str) and isinstance(from_name, str):
+            header = _cached_from_header(configured, from_name)
+        else:
+            header = _from_header(configured, from_name)
+        if header is None:
             raise InvalidMessageError(f"Message {message.log_id}: {configured!r} is not a valid from address.")
-        name = (getattr(rendered_message, "from_name", "") or "").strip() or default_name
-        try:
-            return str(Address(display_name=name, addr_spec=address))
-        except (ValueError, IndexError):
-            raise InvalidMessageError(f"Message {message.log_id}: {configured!r} is not a valid from address.")
+        return header
 
     @staticmethod
     def reply_to(message) -> list[str]:
