@@ -30,6 +30,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     #: Whether the provider would send the email for this answer (success only).
     delivers: bool = False
+    #: Seconds to wait before answering (to make a client time out).
+    delay: float = 0
 
 
 @dataclass
@@ -133,6 +135,8 @@ class FakeProviderServer:
         request.answer_headers = dict(reply.headers)
         with self._lock:
             self.requests.append(request)
+        if reply.delay:
+            time.sleep(reply.delay)
         # bytes are sent as they are (a proxy's HTML error page); anything else as JSON.
         is_raw = isinstance(reply.body, bytes)
         payload = reply.body if is_raw else json.dumps(reply.body).encode()
@@ -142,7 +146,10 @@ class FakeProviderServer:
         for name, value in reply.headers.items():
             handler.send_header(name, value)
         handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a timeout test)
+            pass
 
     def handle(self, request: RecordedRequest) -> Reply:
         raise NotImplementedError

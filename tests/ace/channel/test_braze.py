@@ -15,6 +15,7 @@ from ace.errors import FatalChannelDeliveryError, InvalidMessageError, Recoverab
 from ace.outcome import DeliveryStatus
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace.utils.date import get_current_time
+from tests.providers import Reply
 from tests.providers.braze_server import BrazeServer
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +154,18 @@ def test_server_error_is_retried(braze):
     assert [r.status for r in braze.requests] == [503, 500, 201]
     assert len(braze.delivered) == 1
     assert result.for_channel(ChannelType.EMAIL).attempts == 3
+
+
+def test_timeout_is_retried(braze, settings):
+    settings.ACE_CHANNEL_BRAZE_TIMEOUT = 0.2
+    braze.script(Reply(503, {"message": "slow"}, delay=1))
+
+    result = send(welcome())
+
+    assert result.sent
+    assert [r.status for r in braze.requests] == [503, 201]
+    assert len(braze.delivered) == 1
+    assert result.for_channel(ChannelType.EMAIL).attempts == 2
 
 
 def test_fatal_error_raises_with_brazes_message(braze, outcomes):
