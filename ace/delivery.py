@@ -26,6 +26,11 @@ def _aware(moment):
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+def _logger(message):
+    # Built only when there is something to log: a send that succeeds first time logs nothing.
+    return message.get_message_specific_logger(LOG)
+
+
 def expiration_for(message, start):
     """When ``message`` stops being worth delivering."""
     if message.expiration_time is not None:
@@ -62,7 +67,6 @@ def attempt(channel, rendered_message, message, outcome: DeliveryOutcome) -> boo
 def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
     """Deliver ``message`` over ``channel`` with retries; return what happened. Never raises for a
     delivery failure: the outcome says FAILED and holds the error."""
-    logger = message.get_message_specific_logger(LOG)
     start = get_current_time()
     outcome = DeliveryOutcome(message=message, channel_type=channel.channel_type,
                               status=DeliveryStatus.FAILED, channel_name=channel.name, started_at=start)
@@ -72,7 +76,7 @@ def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
         if get_current_time() >= expiration:
             outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, get_current_time()
             outcome.reason = f"expired at {expiration.isoformat()}"
-            logger.info("Not delivered over %s: the message expired at %s.", channel.name, expiration)
+            _logger(message).info("Not delivered over %s: the message expired at %s.", channel.name, expiration)
             break
         if attempt(channel, rendered_message, message, outcome):
             break
@@ -80,15 +84,16 @@ def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
         if next_time >= expiration:
             outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, get_current_time()
             outcome.reason = f"next attempt ({next_time.isoformat()}) after expiration ({expiration.isoformat()})"
-            logger.info("Giving up on %s: %s", channel.name, outcome.reason)
+            _logger(message).info("Giving up on %s: %s", channel.name, outcome.reason)
             break
         if outcome.attempts >= max_attempts:
             outcome.status, outcome.finished_at = DeliveryStatus.FAILED, get_current_time()
             outcome.reason = f"still failing after {outcome.attempts} attempts"
-            logger.warning("Giving up on %s after %d attempts: %s", channel.name, outcome.attempts, outcome.error)
+            _logger(message).warning("Giving up on %s after %d attempts: %s",
+                                     channel.name, outcome.attempts, outcome.error)
             break
         delay = (next_time - get_current_time()).total_seconds()
-        logger.info("Recoverable error on %s (%s); retrying in %.1fs.", channel.name, outcome.error, delay)
+        _logger(message).info("Recoverable error on %s (%s); retrying in %.1fs.", channel.name, outcome.error, delay)
         if delay > 0:
             time.sleep(delay)
     message.report(f"{channel.channel_type.value}.{outcome.status.value}", True)
