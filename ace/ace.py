@@ -57,7 +57,6 @@ def send(msg, limit_to_channels=None) -> SendResult:
     failed for good re-raises its error (``FatalChannelDeliveryError``, ``InvalidMessageError``).
     """
     msg.report_basics()
-    logger = msg.get_message_specific_logger(LOG)
     allowed, denied = policy.evaluate(msg)
     outcomes = SendResult()
     for channel_type in _channel_types(limit_to_channels):
@@ -72,11 +71,11 @@ def send(msg, limit_to_channels=None) -> SendResult:
         try:
             channel = get_channel_for_message(channel_type, msg)
         except UnsupportedChannelError as error:
-            logger.error("%s", error)
+            msg.get_message_specific_logger(LOG).error("%s", error)
             outcomes.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
                                             reason=str(error), finished_at=get_current_time()))
             continue
-        outcomes.append(_render_and_deliver(channel, msg, logger))
+        outcomes.append(_render_and_deliver(channel, msg))
     ACE_MESSAGE_OUTCOMES.send(sender=None, message=msg, outcomes=outcomes)
     for outcome in outcomes:
         if outcome.status in _RAISED and outcome.error is not None:
@@ -84,16 +83,17 @@ def send(msg, limit_to_channels=None) -> SendResult:
     return outcomes
 
 
-def _render_and_deliver(channel, msg, logger) -> DeliveryOutcome:
+def _render_and_deliver(channel, msg) -> DeliveryOutcome:
+    # The logging adapters below are built only on failure: a send that works logs nothing.
     try:
         rendered = presentation.render(channel, msg)
     except TemplateDoesNotExist as error:
-        logger.error("Not sent over %s: template %s does not exist.", channel.name, error)
+        msg.get_message_specific_logger(LOG).error("Not sent over %s: template %s does not exist.", channel.name, error)
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING, channel_name=channel.name,
                                error=error, reason=f"template {error} does not exist",
                                finished_at=get_current_time())
     except Exception as error:  # a template that fails to render must not stop the other channels
-        logger.exception("Not sent over %s: rendering failed.", channel.name)
+        msg.get_message_specific_logger(LOG).exception("Not sent over %s: rendering failed.", channel.name)
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_ERROR, channel_name=channel.name,
                                error=error, reason=f"{type(error).__name__}: {error}",
                                finished_at=get_current_time())
