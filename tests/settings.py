@@ -17,3 +17,16 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 # The ace_admin version stamp lives in Django's cache: per test process here (xdist workers stay apart).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ace-tests"}}
+
+# Filesystem templates the ace_admin tests override from the database (tests/ace_admin/templates/).
+import copy  # noqa: E402
+
+from config.settings import BASE_DIR, TEMPLATES  # noqa: E402
+
+TEMPLATES = copy.deepcopy(TEMPLATES)
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "ace_admin" / "templates"]
+
+# A cache shared with another process, for the test that edits a template while a second process sends.
+if os.environ.get("ACE_TEST_SHARED_CACHE_DIR"):  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": os.environ["ACE_TEST_SHARED_CACHE_DIR"]}}  # noqa: F405
