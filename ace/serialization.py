@@ -84,8 +84,9 @@ def encode_value(value, path="context"):
             )
         zone = getattr(value.tzinfo, "key", None)
         if isinstance(value.tzinfo, zoneinfo.ZoneInfo) and zone:
-            # Keep the named zone, not just today's offset: arithmetic across DST depends on it.
-            return _tagged("datetime", [value.isoformat(), zone])
+            # Keep the named zone, not just today's offset: arithmetic across DST depends on it. The wall
+            # time, zone and fold are what identify the value (even inside a DST gap or overlap).
+            return _tagged("datetime", [value.isoformat(), zone, value.fold])
         return _tagged("datetime", value.isoformat())
     if isinstance(value, datetime.date):
         return _tagged("date", value.isoformat())
@@ -119,8 +120,8 @@ def _decode_tagged(tag, payload):
         return frozenset(decode_value(item) for item in payload)
     if tag == "datetime":
         if isinstance(payload, list):
-            moment, zone = payload
-            return datetime.datetime.fromisoformat(moment).astimezone(zoneinfo.ZoneInfo(zone))
+            moment, zone, fold = payload
+            return datetime.datetime.fromisoformat(moment).replace(tzinfo=zoneinfo.ZoneInfo(zone), fold=fold)
         return datetime.datetime.fromisoformat(payload)
     if tag == "date":
         return datetime.date.fromisoformat(payload)

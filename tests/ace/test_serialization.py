@@ -25,9 +25,9 @@ def typed(value):
     if isinstance(value, set | frozenset):
         return (type(value).__name__, sorted((typed(item) for item in value), key=repr))
     if isinstance(value, datetime | time):
-        # fold is left out: equality ignores it, and where it matters (a repeated hour in a named zone)
-        # the offset in isoformat() tells the two apart.
-        return (type(value).__name__, value.isoformat(), repr(value.tzinfo))
+        # fold only means something for a named zone (a repeated or skipped hour).
+        fold = value.fold if isinstance(value.tzinfo, zoneinfo.ZoneInfo) else None
+        return (type(value).__name__, value.isoformat(), repr(value.tzinfo), fold)
     if isinstance(value, Message | MessageType | Recipient):
         return (type(value).__name__, typed(value.__dict__))
     return (type(value).__name__, repr(value))
@@ -112,6 +112,17 @@ def test_named_time_zone_survives_so_dst_arithmetic_stays_right():
     decoded = Message.from_string(str(message)).context["when"]
     assert decoded.tzinfo == paris
     assert (decoded + timedelta(days=180)).utcoffset() == timedelta(hours=2)
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2030, 10, 27, 2, 30, fold=1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),  # the repeated hour
+    datetime(2030, 3, 31, 2, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),  # an hour that does not exist
+])
+def test_dst_edge_times_round_trip_exactly(moment):
+    message = Message(app_label="a", name="b", recipient=None, context={"when": moment}, expiration_time=moment)
+    decoded = Message.from_string(str(message))
+    assert typed(decoded.context["when"]) == typed(moment)
+    assert typed(decoded.expiration_time) == typed(moment)
 
 
 def test_decodes_an_edx_ace_document():
