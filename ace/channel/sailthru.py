@@ -183,8 +183,9 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         except SailthruClientError as error:
             raise RecoverableChannelDeliveryError(f"Sailthru could not be reached: {error}", _retry_after_delay())
 
-        if 200 <= response.get_status_code() < 300 and response.is_ok():
-            body = response.get_body()
+        body = response.get_body()
+        # Success is a 2xx JSON object without an error code; anything else goes through the error map.
+        if 200 <= response.get_status_code() < 300 and isinstance(body, dict) and "error" not in body:
             logger.info("Sailthru accepted the message (send_id %s).", body.get("send_id"))
             return {"send_id": body.get("send_id")}
         self._raise_for_error(response)

@@ -160,13 +160,18 @@ def test_gateway_page_without_sailthru_error_is_retried(sailthru):
     assert len(sailthru.delivered) == 1
 
 
-def test_answer_without_error_code_is_retried_on_5xx_and_fatal_on_4xx(sailthru):
+def test_answer_without_error_code_is_retried_on_5xx_and_fatal_otherwise(sailthru):
     sailthru.script(Reply(500, {"message": "upstream timeout"}))
     assert send(welcome()).sent
     assert [r.status for r in sailthru.requests] == [500, 200]
 
     sailthru.script(Reply(404, {"message": "no such route"}))
     with pytest.raises(FatalChannelDeliveryError, match="HTTP 404.*no such route"):
+        send(welcome())
+    assert len(sailthru.delivered) == 1
+
+    sailthru.script(Reply(200, ["not", "a", "send"]))
+    with pytest.raises(FatalChannelDeliveryError, match="HTTP 200.*unexpected answer"):
         send(welcome())
     assert len(sailthru.delivered) == 1
 
