@@ -17,7 +17,8 @@ def check_channels(app_configs=None, **kwargs):
     try:
         channel_map = channels()
     except ImproperlyConfigured as error:
-        return [checks.Error(str(error), hint="Fix ACE_ENABLED_CHANNELS.", id="ace.E001")]
+        return [checks.Error(str(error), hint="Fix ACE_ENABLED_CHANNELS or the ACE_CHANNEL_* setting named.",
+                             id="ace.E001")]
     requested = ace_settings.ACE_ENABLED_CHANNELS
     if requested is not None:
         installed = {ext.name: ext.plugin for ext in ExtensionManager(CHANNEL_NAMESPACE)}

@@ -1,0 +1,134 @@
+"""Channel selection: ACE_CHANNEL_ROUTERS first, then the ACE_CHANNEL_* settings; mistakes are refused."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from ace import send
+from ace.channel import ChannelMap, ChannelType, channels, get_channel_for_message
+from ace.channel.django_email import DjangoEmailChannel
+from ace.channel.file import FilePushChannel
+from ace.errors import UnsupportedChannelError
+from ace.outcome import DeliveryStatus
+from tests.ace.channels import RecordingEmailChannel
+from tests.ace.helpers import make_message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_channels(settings, file_channel_dir):
+    settings.ACE_ENABLED_CHANNELS = ["django_email", "file_email", "file_push"]
+    return file_channel_dir
+
+
+def test_router_picks_the_channel(settings, three_channels):
+    settings.ACE_CHANNEL_ROUTERS = ["tests.ace.plugins.NeverRouter", "tests.ace.plugins.NameRouter"]
+    result = send(make_message(name="emailonly"), limit_to_channels=[ChannelType.EMAIL])
+    assert result.for_channel(ChannelType.EMAIL).channel_name == "file_email"
+    assert mail.outbox == []
+    [eml] = three_channels.glob("*.eml")
+    assert "To: ann@example.com" in eml.read_text()
+
+
+def test_router_without_an_answer_leaves_it_to_the_settings(settings, three_channels):
+    settings.ACE_CHANNEL_ROUTERS = ["tests.ace.plugins.NameRouter"]
+    send(make_message(name="htmlonly"), limit_to_channels=[ChannelType.EMAIL])
+    assert [m.subject for m in mail.outbox] == ["Only HTML for Ann"]
+
+
+def test_router_naming_a_channel_not_enabled_is_reported_and_nothing_sent(settings, three_channels):
+    settings.ACE_CHANNEL_ROUTERS = ["tests.ace.plugins.NameRouter"]
+    result = send(make_message(name="greeting"))
+    email = result.for_channel(ChannelType.EMAIL)
+    assert email.status is DeliveryStatus.UNSUPPORTED
+    assert "sailthru_email" in email.reason
+    assert mail.outbox == [] and list(three_channels.glob("*.eml")) == []
+    assert result.for_channel(ChannelType.PUSH).status is DeliveryStatus.SENT
+
+
+@pytest.mark.parametrize("path,words", [
+    ("tests.ace.plugins.NoSuchRouter", "cannot import"),
+    ("tests.ace.plugins.NotARouter", "channel_for_message"),
+])
+def test_bad_router_setting_is_refused(settings, path, words):
+    settings.ACE_CHANNEL_ROUTERS = [path]
+    with pytest.raises(ImproperlyConfigured, match=words):
+        send(make_message())
+    assert mail.outbox == []
+    with pytest.raises(SystemCheckError, match=r"ace\.E002"):
+        call_command("check")
+
+
+def test_unknown_name_in_enabled_channels(settings):
+    settings.ACE_ENABLED_CHANNELS = ["django_email", "no_such_channel"]
+    with pytest.raises(ImproperlyConfigured, match="no_such_channel"):
+        send(make_message())
+    assert mail.outbox == []
+    with pytest.raises(SystemCheckError, match=r"ace\.E001.*no_such_channel"):
+        call_command("check")
+
+
+@pytest.mark.parametrize("setting", ["ACE_CHANNEL_DEFAULT_EMAIL", "ACE_CHANNEL_TRANSACTIONAL_EMAIL",
+                                     "ACE_CHANNEL_DEFAULT_PUSH"])
+def test_unknown_name_in_channel_settings_refused_before_anything_is_sent(settings, file_channel_dir, setting):
+    setattr(settings, setting, "no_such_channel")
+    with pytest.raises(ImproperlyConfigured, match=f"{setting}.*no_such_channel"):
+        send(make_message())
+    assert mail.outbox == []
+    assert not file_channel_dir.exists() or list(file_channel_dir.iterdir()) == []
+    with pytest.raises(SystemCheckError, match=r"ace\.E001.*no_such_channel"):
+        call_command("check")
+
+
+def test_installed_but_disabled_channel_falls_back_with_a_warning(settings):
+    settings.ACE_ENABLED_CHANNELS = ["django_email", "file_push"]
+    settings.ACE_CHANNEL_DEFAULT_EMAIL = "file_email"  # installed, not enabled
+    send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    assert len(mail.outbox) == 1
+    call_command("check")  # warnings only: does not raise
+
+
+def test_check_passes_with_the_test_settings():
+    call_command("check")
+
+
+def test_channels_loaded_in_setting_order():
+    channel_map = channels()
+    assert channel_map.names() == ["django_email", "file_push"]
+    assert isinstance(channel_map.get_default_channel(ChannelType.EMAIL), DjangoEmailChannel)
+    assert isinstance(channel_map.get_default_channel(ChannelType.PUSH), FilePushChannel)
+    assert channels() is channel_map  # loaded once
+
+
+def test_channel_map_api():
+    first, second = RecordingEmailChannel(), RecordingEmailChannel()
+    channel_map = ChannelMap([("one", first), ("two", second)])
+    assert channel_map.get_channel_by_name(ChannelType.EMAIL, "two") is second
+    assert channel_map.get_default_channel(ChannelType.EMAIL) is first
+    assert ChannelType.EMAIL in channel_map and ChannelType.PUSH not in channel_map
+    with pytest.raises(KeyError):
+        channel_map.get_channel_by_name(ChannelType.PUSH, "one")
+    with pytest.raises(KeyError):
+        channel_map.get_channel_by_name(ChannelType.EMAIL, "three")
+    with pytest.raises(UnsupportedChannelError):
+        channel_map.get_default_channel(ChannelType.PUSH)
+
+
+def test_register_channel_requires_a_channel_type():
+    class Untyped(RecordingEmailChannel):
+        channel_type = "email"
+
+    with pytest.raises(ImproperlyConfigured, match="ChannelType"):
+        ChannelMap([("untyped", Untyped())])
+
+
+def test_get_channel_for_message_without_settings_uses_the_default(settings):
+    del settings.ACE_CHANNEL_DEFAULT_EMAIL
+    del settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL
+    settings.ACE_ENABLED_CHANNELS = ["file_email", "django_email"]
+    assert get_channel_for_message(ChannelType.EMAIL, make_message()).name == "file_email"
+    assert get_channel_for_message(ChannelType.EMAIL, make_message(options={"transactional": True})).name == \
+        "file_email"
