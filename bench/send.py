@@ -231,8 +231,8 @@ def main(argv=None) -> None:
 
     django.setup()
 
-    rounds = 3 if args.quick else 9
-    dummy_count, smtp_count = (150, 100) if args.quick else (600, 300)
+    rounds = 3 if args.quick else 15
+    dummy_count, smtp_count = (150, 100) if args.quick else (300, 200)
     dummy_recipients, smtp_recipients = make_recipients(dummy_count), make_recipients(smtp_count)
 
     print(f"Python {platform.python_version()}, Django {django.get_version()}, "
