@@ -148,11 +148,18 @@ class TemplateResource(AllOrNothingMixin, resources.ModelResource):
         instance.save(force_insert=is_create, author=self.import_user, comment="imported")
 
 
+class TemplatesField(fields.Field):
+    """A message type's database templates, as stored now (the dry-run diff compares them before/after)."""
+
+    def get_value(self, instance):
+        return MessageTypeResource.template_items(instance)
+
+
 class MessageTypeResource(AllOrNothingMixin, resources.ModelResource):
     """One row per message type, with its database templates in the ``templates`` column.
 
-    ``templates`` is a list of ``{"name", "language", "site", "published", "content"}``: JSON text in
-    a CSV cell, a real list in JSON and YAML files.
+    ``templates`` is a list of ``{"name", "language", "site", "published", "content"}`` written as JSON
+    text (a list is accepted too when a hand-written JSON or YAML file gives one).
     """
 
     app_label = fields.Field(attribute="app_label", column_name="app_label", widget=TextWidget())
@@ -166,7 +173,8 @@ class MessageTypeResource(AllOrNothingMixin, resources.ModelResource):
     reply_to = fields.Field(attribute="reply_to", column_name="reply_to", widget=TextWidget())
     sample_context = fields.Field(attribute="sample_context", column_name="sample_context",
                                   widget=JsonValueWidget(dict))
-    templates = fields.Field(column_name="templates", widget=JsonValueWidget(list), readonly=True)
+    # JSON text in every format, so one file layout serves CSV cells and JSON/YAML values alike.
+    templates = TemplatesField(column_name="templates", widget=JsonValueWidget(list), readonly=True)
 
     class Meta:
         model = MessageType
@@ -188,9 +196,6 @@ class MessageTypeResource(AllOrNothingMixin, resources.ModelResource):
              "published": t.published, "content": t.content}
             for t in message_type.templates.select_related("site").order_by("name", "language", "site__domain")
         ]
-
-    def dehydrate_templates(self, message_type):
-        return self.template_items(message_type)
 
     # -- import --------------------------------------------------------------------------------------
 
