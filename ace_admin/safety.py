@@ -123,8 +123,13 @@ def _guard_nodelist(nodelist) -> None:
 class GuardedTemplate(Template):
     """A compiled DB template whose rendering stops beyond the size and time limits."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, template_string, *args, **kwargs):
+        # Rows written around the model's validation (raw SQL, an old release) get the same check.
+        try:
+            _refused_tags(template_string)
+        except ValidationError as error:
+            raise TemplateSyntaxError(" ".join(error.messages))
+        super().__init__(template_string, *args, **kwargs)
         _guard_nodelist(self.nodelist)
 
     def render(self, context):
