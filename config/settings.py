@@ -194,6 +194,9 @@ CKEDITOR_CONFIGS = {
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # an import with any bad row saves nothing
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Importing writes content, so it needs the change permission; exporting needs view.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 LOGGING = {
     "version": 1,

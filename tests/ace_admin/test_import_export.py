@@ -4,7 +4,7 @@ import json
 
 import pytest
 import tablib
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from import_export.formats.base_formats import CSV, JSON, YAML
@@ -220,3 +220,13 @@ def test_opt_outs_from_csv(staff, content):
     only_emails = "email\nlin@example.org\n"
     assert not OptOutResource().import_data(CSV().create_dataset(only_emails), dry_run=False).has_validation_errors()
     assert OptOut.objects.filter(email="lin@example.org", category="", message_type=None).exists()
+
+
+def test_import_needs_the_change_permission(client, content):
+    viewer = User.objects.create_user("vic", "vic@example.org", "pw", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_messagetype", "view_template"]))
+    client.force_login(viewer)
+    assert client.get(reverse("admin:ace_admin_messagetype_export")).status_code == 200
+    csv = "app_label,name,category,templates\nshop,sneaky,account,[]\n"
+    assert upload(client, "messagetype", csv, "csv", "types.csv").status_code == 403
+    assert not MessageType.objects.filter(name="sneaky").exists()
