@@ -14,15 +14,19 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import logging
 
+from django.core.exceptions import ImproperlyConfigured
 from django.template import TemplateDoesNotExist
+from django.utils.module_loading import import_string
 
 from ace import channel as channel_registry
 from ace import delivery, policy, presentation
 from ace.channel import ChannelType, get_channel_for_message
 from ace.errors import UnsupportedChannelError
 from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
+from ace.settings import ace_settings, on_reload
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace.utils.date import get_current_time
 
@@ -58,6 +62,8 @@ def send(msg, limit_to_channels=None) -> SendResult:
     """
     msg.report_basics()
     allowed, denied = policy.evaluate(msg)
+    if allowed:
+        prepare(msg)
     outcomes = SendResult()
     for channel_type in _channel_types(limit_to_channels):
         if channel_type not in allowed:
@@ -81,6 +87,34 @@ def send(msg, limit_to_channels=None) -> SendResult:
         if outcome.status in _RAISED and outcome.error is not None:
             raise outcome.error
     return outcomes
+
+
+@functools.cache
+def _preparers() -> tuple:
+    found = []
+    for path in ace_settings.ACE_MESSAGE_PREPARERS or ():
+        try:
+            found.append(import_string(path))
+        except ImportError as error:
+            raise ImproperlyConfigured(f"ACE_MESSAGE_PREPARERS: cannot import {path!r}: {error}")
+    return tuple(found)
+
+
+on_reload(_preparers.cache_clear)
+
+
+def prepare(msg) -> None:
+    """Run every ``ACE_MESSAGE_PREPARERS`` callable on ``msg`` (an extension point for plug-ins).
+
+    ``send()`` calls this once per message, after the policies allowed at least one channel type and
+    before any rendering. A preparer is ``preparer(message) -> None``; it may add entries to
+    ``message.context`` (seen by every template) and to ``message.options["email_headers"]`` (a dict
+    of header name -> value that the email channels put on the email). Preparers must be idempotent:
+    a message retried later is prepared again. Code that renders or delivers messages without
+    ``send()`` calls this itself.
+    """
+    for preparer in _preparers():
+        preparer(msg)
 
 
 def _render_and_deliver(channel, msg) -> DeliveryOutcome:

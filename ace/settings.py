@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "ACE_CHANNEL_DEFAULT_PUSH": None,
     # Dotted paths of router classes consulted before the settings above (see ace.channel.routing).
     "ACE_CHANNEL_ROUTERS": [],
+    # Dotted paths of callables ``preparer(message)`` run by ace.send() before rendering, once a policy
+    # allowed some channel: they may add to message.context and message.options["email_headers"]
+    # (e.g. unsubscribe links). See ace.ace.prepare().
+    "ACE_MESSAGE_PREPARERS": [],
     # Delivery: how long a message without expiration_time may keep retrying, in seconds, and the
     # most attempts one ace.send() makes on one channel.
     "ACE_DEFAULT_EXPIRATION_DELAY": 600,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from django.conf import settings
@@ -512,3 +513,77 @@ class DeliveryLog(models.Model):
 
     def __str__(self):
         return f"{self.app_label}.{self.message_name} to {self.recipient_address or self.recipient_id}: {self.status}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Suppressions (issue 6): addresses that must not receive non-transactional messages any more.
+
+
+def identity_hash(value) -> str:
+    """The SHA-256 (hex) of an email address or user id, normalised (trimmed, lower case): what a
+    suppression keeps once the person's data is erased, enough to recognise them and nothing more."""
+    return hashlib.sha256(str(value).strip().lower().encode("utf-8")).hexdigest()
+
+
+class Suppression(models.Model):
+    """An address that receives no more non-transactional messages: it bounced for good, or the person was erased."""
+
+    REASON_BOUNCE = "bounce"
+    REASON_COMPLAINT = "complaint"
+    REASON_ERASED = "erased"
+    REASON_MANUAL = "manual"
+    REASON_CHOICES = [
+        (REASON_BOUNCE, "Delivery failed for good (address does not exist or refuses mail)"),
+        (REASON_COMPLAINT, "The person reported a message as spam"),
+        (REASON_ERASED, "Personal data erased on request (only a fingerprint is kept)"),
+        (REASON_MANUAL, "Added by staff"),
+    ]
+
+    email = models.EmailField(
+        "email address", blank=True,
+        help_text="The suppressed address (lower case). Empty once the person's data was erased: then only the "
+                  "fingerprint below is kept.")
+    address_hash = models.CharField(
+        "address fingerprint", max_length=64, blank=True, db_index=True,
+        help_text="A one-way fingerprint (SHA-256) of the address, filled in automatically. It recognises the "
+                  "address again without storing it.")
+    user_id_hash = models.CharField(
+        "user id fingerprint", max_length=64, blank=True, db_index=True,
+        help_text="A one-way fingerprint (SHA-256) of the person's user id, kept when their data was erased.")
+    reason = models.CharField(
+        "reason", max_length=20, choices=REASON_CHOICES, default=REASON_MANUAL,
+        help_text="Why this address receives no more marketing messages.")
+    details = models.TextField(
+        "details", blank=True, help_text="What happened, e.g. the mail server's answer '550 5.1.1 No such user'.")
+    source = models.CharField(
+        "source", max_length=100, blank=True,
+        help_text="Where this came from: the delivery service that reported the failure, 'admin' or 'erasure'.")
+    created_at = models.DateTimeField("suppressed since", auto_now_add=True, db_index=True,
+                                      help_text="When the address was suppressed.")
+    lifted_at = models.DateTimeField(
+        "lifted", null=True, blank=True,
+        help_text="When staff lifted the suppression. Empty while it is in force.")
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="lifted by", help_text="Who lifted the suppression.")
+
+    class Meta:
+        verbose_name = "suppressed address"
+        verbose_name_plural = "suppressed addresses"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        who = self.email or f"erased ({self.address_hash[:12] or self.user_id_hash[:12]}…)"
+        return f"{who}: {self.get_reason_display()}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        if self.email:
+            self.address_hash = identity_hash(self.email)
+        if not self.address_hash and not self.user_id_hash:
+            raise ValidationError("Give the address to suppress.")
+        super().save(*args, **kwargs)

@@ -165,6 +165,10 @@ class BrazeEmailChannel(EmailChannelMixin, Channel):
             email["reply_to"] = reply_to[0]
         if variation_id:
             email["message_variation_id"] = variation_id
+        # Extra headers (e.g. List-Unsubscribe added by a preparer): Braze's email object takes "headers".
+        headers = message.options.get("email_headers")
+        if headers:
+            email["headers"] = dict(headers)
         body = {
             "external_user_ids": [str(user_id)],
             # Transactional mail (receipts, password resets) goes out even to people who unsubscribed.

@@ -148,7 +148,7 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         }
 
     def send_options(self, message) -> dict[str, str]:
-        """Sailthru send options: ``behalf_email`` for a from-address override, ``replyto``."""
+        """Sailthru send options: ``behalf_email`` for a from-address override, ``replyto``, ``headers``."""
         options = {}
         from_address = message.options.get("from_address")
         if from_address:
@@ -160,6 +160,10 @@ class SailthruEmailChannel(EmailChannelMixin, Channel):
         reply_to = self.reply_to(message)
         if reply_to:
             options["replyto"] = ", ".join(reply_to)
+        # Extra headers (e.g. List-Unsubscribe added by a preparer) go in Sailthru's "headers" send option.
+        headers = message.options.get("email_headers")
+        if headers:
+            options["headers"] = dict(headers)
         return options
 
     def deliver(self, message, rendered_message) -> dict:
