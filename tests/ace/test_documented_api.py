@@ -196,3 +196,59 @@ def test_patching_edx_ace_policy_affects_ace_send():
     assert not result.sent
     edx_ace_module.send(message)
     assert [m.to for m in mail.outbox] == [["a@example.com"]]
+
+
+@pytest.mark.django_db
+def test_documentation_examples_run_unchanged():
+    """Chapter 1's examples, as written (edx_ace.messages, Recipient(email=...), personalize(context=...))."""
+    from edx_ace import ace
+    from edx_ace.message import MessageType
+    from edx_ace.messages import Message
+    from edx_ace.recipient import Recipient
+
+    msg = Message(
+        name="greeting",
+        app_label="tests",
+        recipient=Recipient(lms_user_id="123456", email="a_user@example.com"),
+        language="en",
+        context={"first_name": "Ann", "site": "Example", "code": "A"},
+    )
+    ace.send(msg, limit_to_channels=[])  # nothing asked, nothing sent
+    assert mail.outbox == []
+    ace.send(msg)
+
+    class TestMessage(MessageType):
+        APP_LABEL = "tests"  # Optional
+        NAME = "greeting"  # Optional
+
+    msg_type = TestMessage(context={"site": "Example"})
+    for recipient in [Recipient(1, "b@example.com"), Recipient(2, "c@example.com")]:
+        ace.send(msg_type.personalize(recipient=recipient, language="en",
+                                      context={"first_name": "Bo", "code": "B"}))
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["a_user@example.com"], "Hello Ann, welcome to Example"),
+        (["b@example.com"], "Hello Bo, welcome to Example"),
+        (["c@example.com"], "Hello Bo, welcome to Example"),
+    ]
+
+
+@pytest.mark.django_db
+def test_recipient_resolver_pattern():
+    from edx_ace import RecipientResolver, ace
+    from edx_ace.message import MessageType
+    from edx_ace.recipient import Recipient
+
+    class Everyone(RecipientResolver):
+        def __init__(self, people):
+            self.people = people
+
+        def send(self, msg_type, *args, **kwargs):
+            for user_id, address, name in self.people:
+                ace.send(msg_type.personalize(Recipient(user_id, address), "en", {"first_name": name}))
+
+    with pytest.raises(TypeError):
+        RecipientResolver()
+    Everyone([(1, "a@example.com", "A"), (2, "b@example.com", "B")]).send(
+        MessageType(app_label="tests", name="emailonly"))
+    assert [(m.to, m.subject) for m in mail.outbox] == [(["a@example.com"], "Email only for A"),
+                                                         (["b@example.com"], "Email only for B")]

@@ -15,15 +15,10 @@ from ace.outcome import DeliveryStatus
 from ace.policy import PolicyResult, channels_for, policies
 from ace.test_utils import StubPolicy, patch_policies
 from tests.ace.helpers import make_message
-from tests.ace.plugins import write_distribution
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def policy_plugins(tmp_path, monkeypatch):
-    """Install the test policies as a real distribution with entry points."""
-    monkeypatch.syspath_prepend(str(write_distribution(tmp_path / "site")))
 
 
 def _push_files(folder):

@@ -1,0 +1,47 @@
+"""ace.utils.plugins: stevedore managers over the openedx.ace.* entry points."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from stevedore.enabled import EnabledExtensionManager
+
+from ace.utils.plugins import available_names, check_plugin, get_manager, get_plugins
+
+NAMESPACE = "openedx.ace.policy"
+
+
+pytestmark = pytest.mark.usefixtures("policy_plugins")
+
+
+def test_get_plugins_follows_the_order_of_names():
+    names = ["tests_deny_push", "tests_deny_everything"]
+    assert [ext.name for ext in get_plugins(NAMESPACE, names=names)] == names
+    assert [ext.name for ext in get_plugins(NAMESPACE, names=list(reversed(names)))] == list(reversed(names))
+
+
+def test_get_plugins_instantiates_and_skips_disabled():
+    extensions = get_plugins(NAMESPACE, names=["tests_disabled", "tests_deny_push"])
+    assert [(ext.name, type(ext.obj).__name__) for ext in extensions] == [("tests_deny_push", "DenyPushPolicy")]
+
+
+def test_get_plugins_without_names_loads_every_enabled_one_sorted():
+    names = [ext.name for ext in get_plugins(NAMESPACE)]
+    assert names == sorted(names)
+    assert "tests_deny_push" in names and "tests_disabled" not in names
+
+
+def test_get_manager_refuses_unknown_names():
+    with pytest.raises(ImproperlyConfigured, match="'nope'.*installed: .*tests_deny_push"):
+        get_manager(NAMESPACE, names=["tests_deny_push", "nope"])
+    assert isinstance(get_manager(NAMESPACE, names=[]), EnabledExtensionManager)
+
+
+def test_check_plugin():
+    manager = get_manager(NAMESPACE, names=["tests_deny_push"])
+    [extension] = list(manager)
+    assert check_plugin(extension, NAMESPACE) is True
+    assert check_plugin(extension, NAMESPACE, names=["tests_deny_push"]) is True
+    assert check_plugin(extension, NAMESPACE, names=["something_else"]) is False
+
+
+def test_available_names_lists_disabled_too():
+    assert {"tests_deny_push", "tests_disabled"} <= set(available_names(NAMESPACE))
