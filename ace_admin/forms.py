@@ -29,6 +29,10 @@ class TemplateForm(forms.ModelForm):
         if "language" in self.fields:
             self.fields["language"].widget = forms.TextInput(attrs={"list": "ace-languages", "size": 8})
 
+    def clean_content(self):
+        # Browsers post textareas with CRLF line ends; store the newlines templates on disk use.
+        return (self.cleaned_data.get("content") or "").replace("\r\n", "\n")
+
     def source_mode(self) -> bool:
         """Layouts made of template logic only (no markup to edit visually) stay in the code editor."""
         content = (self.instance.content or "").strip()
