@@ -16,8 +16,10 @@ template compiled once per process; the set is reloaded when the shared stamp
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
+from contextlib import contextmanager
 
 from django.template import Origin, TemplateDoesNotExist
 from django.template.loaders.base import Loader as BaseLoader
@@ -29,6 +31,32 @@ from ace_admin.models import normalize_language
 from ace_admin.safety import GuardedTemplate
 
 LOG = logging.getLogger(__name__)
+
+
+class RenderSession:
+    """For one render in this context (the admin preview): template contents that stand in for the
+    published ones, and what this loader served — ``(name, Template pk)``, pk ``None`` for a stand-in,
+    ``(name, False)`` when it deferred to the loaders after it."""
+
+    def __init__(self, contents: dict[str, str] | None = None):
+        self.contents = dict(contents or {})
+        self.served: list[tuple[str, int | None | bool]] = []
+        self.asked: list[str] = []
+
+
+_session: contextvars.ContextVar = contextvars.ContextVar("ace_admin_loader_session", default=None)
+
+
+@contextmanager
+def render_session(contents: dict[str, str] | None = None):
+    """Within the block, names in ``contents`` render from those strings (unsaved edits; nothing is saved)
+    and every lookup is recorded on the yielded :class:`RenderSession`."""
+    session = RenderSession(contents)
+    token = _session.set(session)
+    try:
+        yield session
+    finally:
+        _session.reset(token)
 
 
 class _Variant:
@@ -139,6 +167,30 @@ class Loader(BaseLoader):
         raise TemplateDoesNotExist(origin)
 
     def get_template(self, template_name, skip=None):
+        session = _session.get()
+        if session is not None:
+            return self._session_template(session, template_name, skip)
+        return self._published_template(template_name, skip)
+
+    def _session_template(self, session, template_name, skip):
+        session.asked.append(template_name)
+        if template_name in session.contents:
+            origin = Origin(name=f"unsaved:{template_name}", template_name=template_name, loader=self)
+            if skip is None or origin not in skip:
+                session.served.append((template_name, None))
+                return GuardedTemplate(session.contents[template_name], origin, template_name, self.engine)
+            # The stand-in extends its own name: the published rows it replaces are skipped too.
+            session.served.append((template_name, False))
+            raise TemplateDoesNotExist(template_name, tried=[(origin, "Skipped to avoid recursion")])
+        try:
+            template = self._published_template(template_name, skip)
+        except TemplateDoesNotExist:
+            session.served.append((template_name, False))
+            raise
+        session.served.append((template_name, int(template.origin.name.rpartition(":")[2])))
+        return template
+
+    def _published_template(self, template_name, skip=None):
         tried = []
         for variant in self.candidates(template_name):
             if skip is not None and variant.origin in skip:
