@@ -15,8 +15,8 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, YAML
 
-from ace_admin import discovery
-from ace_admin.forms import TemplateForm
+from ace_admin import discovery, preview_views
+from ace_admin.forms import TemplateForm, TemplateInlineFormSet
 from ace_admin.models import MessageType, Template, TemplateRevision
 from ace_admin.resources import MessageTypeResource, TemplateResource
 
@@ -28,6 +28,7 @@ class TemplateInline(admin.StackedInline):
 
     model = Template
     form = TemplateForm
+    formset = TemplateInlineFormSet
     extra = 0
     fields = ["name", "language", "site", "published", "content"]
     template = "admin/ace_admin/messagetype/template_inline.html"
@@ -57,7 +58,8 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
         ("History", {"fields": ["source", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     actions = ["enable", "disable"]
-    change_form_template = "admin/ace_admin/messagetype/change_form.html"
+    # Extends admin/ace_admin/messagetype/change_form.html with the Preview link and button.
+    change_form_template = "admin/ace_admin/preview/messagetype_change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_db_templates=Count("templates", distinct=True))
@@ -97,6 +99,10 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
         urls = [
             path("<path:object_id>/override/", self.admin_site.admin_view(self.override_view),
                  name="ace_admin_messagetype_override"),
+            path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
+                 name="ace_admin_messagetype_preview"),
+            path("<path:object_id>/preview/frame/<str:token>/", self.admin_site.admin_view(self.frame_view),
+                 name="ace_admin_messagetype_preview_frame"),
         ]
         return urls + super().get_urls()
 
@@ -106,6 +112,7 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
         if obj is not None:
             extra_context["file_templates"] = self.file_templates_context(obj)
             extra_context["can_override"] = request.user.has_perm("ace_admin.add_template")
+            extra_context["preview_url"] = reverse("admin:ace_admin_messagetype_preview", args=[obj.pk])
         return super().change_view(request, object_id, form_url, extra_context)
 
     @staticmethod
@@ -122,6 +129,12 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
                 content = f"(cannot read {item.path}: {error})"
             rows.append({"file": item, "content": content, "overrides": overrides.get(item.name, [])})
         return rows
+
+    def preview_view(self, request, object_id):
+        return preview_views.message_type_preview(self, request, object_id)
+
+    def frame_view(self, request, object_id, token):
+        return preview_views.frame_view(self, request, object_id, token)
 
     def override_view(self, request, object_id):
         """"Override in database": a DB template prefilled with the file's content, then its edit page."""
@@ -197,6 +210,7 @@ class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
         ("History", {"fields": ["updated_by", "created_at", "updated_at"]}),
     ]
     actions = ["publish", "unpublish"]
+    change_form_template = "admin/ace_admin/preview/template_change_form.html"
 
     @admin.display(description="language", ordering="language")
     def language_display(self, obj):
@@ -221,8 +235,18 @@ class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
         urls = [
             path("<path:object_id>/revisions/<int:number>/", self.admin_site.admin_view(self.revision_view),
                  name="ace_admin_template_revision"),
+            path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
+                 name="ace_admin_template_preview"),
         ]
         return urls + super().get_urls()
+
+    def preview_view(self, request, object_id):
+        return preview_views.template_preview(self, request, object_id)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "preview_url": reverse("admin:ace_admin_template_preview", args=[object_id])}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def revision_view(self, request, object_id, number):
         """One revision: its diff against the current content, and a button to restore it."""

@@ -243,3 +243,29 @@ def test_policy_rule_period_is_a_duration(staff):
     response = staff.post(reverse("admin:ace_admin_policyrule_add"), {**data, "period": ""})
     assert response.status_code == 200 and "needs both" in response.content.decode()
     assert PolicyRule.objects.count() == 1
+
+
+def test_inline_short_names_expand_and_foreign_names_are_refused(staff):
+    welcome = MessageType.objects.create(app_label="shop", name="welcome")
+    url = reverse("admin:ace_admin_messagetype_change", args=[welcome.pk])
+    foreign = inline_data(welcome, [{"name": "shop/edx_ace/other/email/subject.txt", "language": "", "site": "",
+                                     "published": "on", "content": "Hi"}])
+    response = staff.post(url, foreign)
+    assert response.status_code == 200 and "Templates of shop.welcome are named" in response.content.decode()
+    assert Template.objects.count() == 0
+    short = inline_data(welcome, [{"name": "email/subject.txt", "language": "fr", "site": "", "published": "on",
+                                   "content": "Bienvenue"}])
+    assert staff.post(url, short).status_code == 302
+    template = Template.objects.get()
+    assert (template.name, template.language, template.message_type, template.part) == (
+        "shop/edx_ace/welcome/email/subject.txt", "fr", welcome, "subject.txt")
+
+
+def test_new_message_type_with_templates_in_one_save(staff):
+    data = inline_data(MessageType(app_label="shop", name="receipt", category="account"),
+                       [{"name": "email/subject.txt", "language": "", "site": "", "published": "on",
+                         "content": "Your receipt"}])
+    data = {k: v for k, v in data.items() if not k.endswith("-message_type")}
+    assert staff.post(reverse("admin:ace_admin_messagetype_add"), data).status_code == 302
+    receipt = MessageType.objects.get(name="receipt")
+    assert receipt.templates.get().name == "shop/edx_ace/receipt/email/subject.txt"
