@@ -34,8 +34,8 @@ def record_outcomes(sender, message, outcomes, **kwargs) -> None:
     """Receiver of ``ACE_MESSAGE_OUTCOMES``: one row per outcome, one bulk insert."""
     from ace_admin.models import DeliveryLog
 
-    if not outcomes:
-        return
+    if not outcomes or "ace_campaign_run" in (message.options or {}):
+        return  # campaign messages: the campaign batch keeps their rows itself (ace_admin.tasks)
     info = stamp.message_type_for(message)
     recipient = message.recipient
     transactional = stamp.is_transactional(message, info)
