@@ -1,0 +1,77 @@
+"""Content-Security-Policy for the admin pages that carry the template editor and the preview.
+
+The editor (CKEditor 4.22, out of support, CVE-2024-24815) and the preview show content staff typed or
+imported; the policy makes sure none of it can run script: no inline script, no ``eval``, nothing from
+another origin. The rendered email itself is served from its own URL with :data:`RENDERED_EMAIL_POLICY`
+and shown in an ``<iframe sandbox>`` without ``allow-scripts``.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+#: The admin pages (editor, preview): scripts only from this site's static files. Inline *styles* stay
+#: allowed: CKEditor and the admin set style attributes, and styles cannot run code.
+ADMIN_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+
+#: The rendered email in the preview iframe: no script at all, a unique origin (``sandbox``), images from
+#: anywhere an email may load them, nothing else.
+RENDERED_EMAIL_POLICY = "; ".join([
+    "default-src 'none'",
+    "script-src 'none'",
+    "img-src https: http: data:",
+    "style-src 'unsafe-inline' https:",
+    "font-src https: data:",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+    "sandbox allow-popups allow-popups-to-escape-sandbox",
+])
+
+#: Admin URL names served under :data:`ADMIN_POLICY` (the pages where templates are edited or previewed).
+PROTECTED_URL_NAMES = frozenset({
+    "ace_admin_template_add", "ace_admin_template_change", "ace_admin_template_revision",
+    "ace_admin_messagetype_add", "ace_admin_messagetype_change",
+    "ace_admin_messagetype_preview", "ace_admin_template_preview",
+})
+
+
+def with_policy(policy: str):
+    """View decorator: serve the response with ``policy`` (the middleware leaves it as it is)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            response["Content-Security-Policy"] = policy
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds :data:`ADMIN_POLICY` to the responses of :data:`PROTECTED_URL_NAMES` that set none themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name in PROTECTED_URL_NAMES and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = ADMIN_POLICY
+        return response
