@@ -15,3 +15,7 @@ class AceAdminConfig(AppConfig):
 
         # The delivery log: one row per outcome of every ace.send.
         ACE_MESSAGE_OUTCOMES.connect(record_outcomes, dispatch_uid="ace_admin.delivery_log")
+        # Suppressions: an address whose delivery failed for good gets no more marketing mail.
+        from ace_admin.suppression import record_permanent_failures
+
+        ACE_MESSAGE_OUTCOMES.connect(record_permanent_failures, dispatch_uid="ace_admin.suppression")

@@ -1,15 +1,15 @@
 """The ``openedx.ace.policy`` plug-in applying the admin's policy rules, opt-outs and disabled message types.
 
-Per send it makes at most two queries: one for the recipient's opt-outs (non-transactional messages
-only) and one counting recent deliveries when a frequency cap applies. Message types and rules are
-kept in memory until the shared stamp changes (``ace_admin.cache``).
+Per send it makes at most two queries: one for the recipient's opt-outs and suppressed addresses
+(non-transactional messages only) and one counting recent deliveries when a frequency cap applies.
+Message types and rules are kept in memory until the shared stamp changes (``ace_admin.cache``).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import BigIntegerField, Count, F, IntegerField, Q, Value
 
 from ace.channel import ChannelType
 from ace.policy import Policy, PolicyResult
@@ -78,10 +78,8 @@ class DatabasePolicy(Policy):
         # A test send from the admin preview reaches the staff member whatever their opt-outs and caps.
         test = bool((message.options or {}).get("is_test"))
         if not transactional and not test and len(denied) < len(ChannelType):
-            opt_out = self._opt_out(message, info, category)
-            if opt_out:
-                for channel_type in ChannelType:
-                    denied.setdefault(channel_type, opt_out)
+            for channel_type, reason in self._opt_out(message, info, category).items():
+                denied.setdefault(channel_type, reason)
         override = bool((message.options or {}).get("override_frequency_capping"))
         caps = [rule for rule in applicable if rule.kind == "frequency_cap" and rule.max_messages
                 and rule.period_seconds and any(ct not in denied for ct in rule.channel_types())]
@@ -100,30 +98,53 @@ class DatabasePolicy(Policy):
         return PolicyResult(deny=set(denied), reason="; ".join(reasons))
 
     @staticmethod
-    def _opt_out(message, info, category: str) -> str | None:
-        from ace_admin.models import OptOut
+    def _opt_out(message, info, category: str) -> dict[ChannelType, str]:
+        """Channel types denied by the recipient's opt-outs and suppressions, read in one query (a UNION)."""
+        from ace_admin.models import OptOut, Suppression, identity_hash
 
         who = _recipient_filter(message, "lms_user_id", "email")
         if who is None:
-            return None
+            return {}
         # An opt-out with neither category nor message type covers every non-transactional message.
         what = Q(category="", message_type__isnull=True)
         if category:
             what |= Q(category=category)
         if info is not None:
             what |= Q(message_type_id=info.pk)
+        # Suppressions keep only fingerprints of erased people, so they are matched by hash.
+        recipient = message.recipient
+        hashes = Q()
+        if recipient.email_address:
+            hashes |= Q(address_hash=identity_hash(recipient.email_address))
+        if recipient.lms_user_id not in (None, ""):
+            hashes |= Q(user_id_hash=identity_hash(recipient.lms_user_id))
+        # The same four columns on both sides: (pk, kind 0 = opt-out / 1 = suppression, category or reason, type).
+        # order_by(): the models' default ordering is not allowed inside a UNION on SQLite.
+        opt_outs = OptOut.objects.filter(who & what).order_by().annotate(
+            k=Value(0, output_field=IntegerField()), a=F("category"), b=F("message_type_id")).values_list(
+            "pk", "k", "a", "b")
+        suppressions = Suppression.objects.filter(hashes, lifted_at__isnull=True).order_by().annotate(
+            k=Value(1, output_field=IntegerField()), a=F("reason"),
+            b=Value(None, output_field=BigIntegerField())).values_list("pk", "k", "a", "b")
         try:
-            found = OptOut.objects.filter(who & what).values_list("pk", "category", "message_type_id").first()
+            found = sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
         except RuntimeError as error:
             if not stamp.database_blocked(error):
                 raise
-            return None
-        if found is None:
-            return None
-        pk, opt_category, opt_type = found
-        scope = (f"category {opt_category}" if opt_category else
-                 f"message type {message.app_label}.{message.name}" if opt_type else "all non-transactional messages")
-        return f"opt-out #{pk} ({scope})"
+            return {}
+        denied: dict[ChannelType, str] = {}
+        for pk, kind, text, opt_type in found:
+            if kind == 0:
+                scope = (f"category {text}" if text else f"message type {message.app_label}.{message.name}"
+                         if opt_type else "all non-transactional messages")
+                reason, channel_types = f"opt-out #{pk} ({scope})", list(ChannelType)
+            else:
+                # A dead address stops email only; an erased person receives nothing non-transactional.
+                reason = f"suppressed address #{pk} ({text})"
+                channel_types = list(ChannelType) if text == Suppression.REASON_ERASED else [ChannelType.EMAIL]
+            for channel_type in channel_types:
+                denied.setdefault(channel_type, reason)
+        return denied
 
     @staticmethod
     def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:

@@ -140,6 +140,11 @@ ACE_CHANNEL_BRAZE_APP_ID = env_str("ACE_CHANNEL_BRAZE_APP_ID")
 ACE_CHANNEL_BRAZE_REST_ENDPOINT = env_str("ACE_CHANNEL_BRAZE_REST_ENDPOINT")
 # Channel routes edited in the admin choose a channel before the ACE_CHANNEL_* settings above.
 ACE_CHANNEL_ROUTERS = ["ace_admin.routing.DatabaseRouter"]
+# Unsubscribe and preference links (List-Unsubscribe headers, {{ unsubscribe_url }}, {{ preferences_url }})
+# added to every message before rendering. ACE_PUBLIC_BASE_URL is where recipients reach this site.
+ACE_MESSAGE_PREPARERS = ["ace_admin.unsubscribe.prepare_message"]
+ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+ACE_UNSUBSCRIBE_MAILTO = env_str("ACE_UNSUBSCRIBE_MAILTO", "")  # e.g. unsubscribe@example.org; empty: https only
 
 # Celery: a broker that needs no server by default (files under var/), Redis or RabbitMQ to scale.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
