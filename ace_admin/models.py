@@ -588,10 +588,6 @@ class Suppression(models.Model):
         who = self.email or f"erased ({self.address_hash[:12] or self.user_id_hash[:12]}…)"
         return f"{who}: {self.get_reason_display()}"
 
-    @property
-    def in_force(self) -> bool:
-        return self.lifted_at is None
-
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         if self.email:
@@ -599,6 +595,10 @@ class Suppression(models.Model):
         if not self.address_hash and not self.user_id_hash:
             raise ValidationError("Give the address to suppress.")
         super().save(*args, **kwargs)
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
 
 
 # ---------------------------------------------------------------------------------------------------------------
