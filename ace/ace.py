@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 from ace import channel as channel_registry
 from ace import delivery, policy, presentation
 from ace.channel import ChannelType, get_channel_for_message
-from ace.errors import UnsupportedChannelError
+from ace.errors import InvalidMessageError, UnsupportedChannelError
 from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
 from ace.settings import ace_settings, on_reload
 from ace.signals import ACE_MESSAGE_OUTCOMES
@@ -64,12 +64,12 @@ def send(msg, limit_to_channels=None) -> SendResult:
     allowed, denied = policy.evaluate(msg)
     if allowed:
         prepare(msg)
-    outcomes = SendResult()
+    plan = []  # per channel type: a settled DeliveryOutcome, or the Channel to deliver over
     for channel_type in _channel_types(limit_to_channels):
         if channel_type not in allowed:
             policy_name, reason = denied[channel_type]
-            outcomes.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED,
-                                            reason=policy_name, details={"policy_reason": reason} if reason else {}))
+            plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED,
+                                        reason=policy_name, details={"policy_reason": reason} if reason else {}))
             continue
         # Looked up on the module so that patching ace.channel.channels (a plug-in registry) is seen here.
         if channel_type not in channel_registry.channels():
@@ -78,15 +78,39 @@ def send(msg, limit_to_channels=None) -> SendResult:
             channel = get_channel_for_message(channel_type, msg)
         except UnsupportedChannelError as error:
             msg.get_message_specific_logger(LOG).error("%s", error)
-            outcomes.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
-                                            reason=str(error), finished_at=get_current_time()))
+            plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
+                                        reason=str(error), finished_at=get_current_time()))
             continue
-        outcomes.append(_render_and_deliver(channel, msg))
+        plan.append(channel)
+    # Every chosen channel vets the message before any of them delivers: an invalid message goes nowhere.
+    invalid = _invalid_for(plan, msg)
+    outcomes = SendResult()
+    for item in plan:
+        if isinstance(item, DeliveryOutcome):
+            outcomes.append(item)
+        elif invalid is not None:
+            outcomes.append(DeliveryOutcome(msg, item.channel_type, DeliveryStatus.FAILED, channel_name=item.name,
+                                            error=invalid, reason=str(invalid), finished_at=get_current_time()))
+        else:
+            outcomes.append(_render_and_deliver(item, msg))
     ACE_MESSAGE_OUTCOMES.send(sender=None, message=msg, outcomes=outcomes)
     for outcome in outcomes:
         if outcome.status in _RAISED and outcome.error is not None:
             raise outcome.error
     return outcomes
+
+
+def _invalid_for(plan, msg) -> InvalidMessageError | None:
+    """The first ``InvalidMessageError`` a chosen channel's ``check_message`` raises, else None."""
+    for item in plan:
+        if isinstance(item, DeliveryOutcome):
+            continue
+        try:
+            item.check_message(msg)
+        except InvalidMessageError as error:
+            msg.get_message_specific_logger(LOG).error("Not sent anywhere: %s", error)
+            return error
+    return None
 
 
 @functools.cache

@@ -45,7 +45,8 @@ class Channel(metaclass=abc.ABCMeta):
     - take no constructor arguments (channels are instantiated by the plug-in loader);
     - implement :meth:`deliver`, raising ``RecoverableChannelDeliveryError`` for a failure worth
       retrying at a later time, ``FatalChannelDeliveryError`` for one that is not, and
-      ``InvalidMessageError`` when the message lacks what this channel needs;
+      ``InvalidMessageError`` when the message lacks what this channel needs (and override
+      :meth:`check_message` to say so before anything is delivered);
     - override :meth:`enabled` to say whether the settings the channel needs are present.
 
     Channel objects are reachable from templates (``{{ channel }}``), so keep secrets (API keys)
@@ -66,6 +67,12 @@ class Channel(metaclass=abc.ABCMeta):
         """True when this channel specifically wants to deliver ``message``, outside the normal rules
         (for example Braze claiming a message that has a Braze campaign configured)."""
         return False
+
+    def check_message(self, message) -> None:
+        """Raise ``InvalidMessageError`` when ``message`` lacks what this channel needs (an email address,
+        say). ``ace.send`` asks every chosen channel before any delivers, so an invalid message is sent
+        nowhere. Accepts everything by default."""
+        return None
 
     @abc.abstractmethod
     def deliver(self, message, rendered_message) -> None:

@@ -86,6 +86,9 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
         headers.update(message.options.get("email_headers") or {})
         return headers
 
+    def check_message(self, message) -> None:
+        self.check_recipient_and_sender(message)
+
     def deliver(self, message, rendered_message) -> None:
         email = self.build_email(message, rendered_message, connection=getattr(self._local, "connection", None))
         try:

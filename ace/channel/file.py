@@ -34,6 +34,9 @@ def _write(suffix: str, message, data: bytes) -> str:
 class FileEmailChannel(EmailChannelMixin, Channel):
     """Writes each email, as the MIME message an SMTP server would receive, to a file or stdout."""
 
+    def check_message(self, message) -> None:
+        self.check_recipient_and_sender(message)
+
     def deliver(self, message, rendered_message):
         email = EmailMultiAlternatives(
             subject=rendered_message.subject,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from email.headerregistry import Address
 from email.utils import parseaddr
 
@@ -16,6 +17,8 @@ from ace.errors import InvalidMessageError
 
 def _from_header(configured, from_name) -> str | None:
     """The From header for a configured address and a rendered from name; None when the address is not valid."""
+    if not isinstance(configured, str):
+        return None
     default_name, address = parseaddr(configured)
     if not address or "@" not in address:
         return None
@@ -28,6 +31,9 @@ def _from_header(configured, from_name) -> str | None:
 #: Parsing and building the header costs more than every other step of a send but rendering, and a
 #: batch repeats the same few (address, from name) pairs for every recipient.
 _cached_from_header = functools.lru_cache(maxsize=256)(_from_header)
+
+_HEAD_END = re.compile(r"(?i)</head\s*>")
+_HTML_START = re.compile(r"(?i)<html\b[^>]*>")
 
 
 class EmailChannelMixin:
@@ -48,6 +54,12 @@ class EmailChannelMixin:
     def tracker_image_sources(self) -> list[str]:
         """Image URLs the channel's provider uses to track opens. None by default."""
         return []
+
+    def check_recipient_and_sender(self, message) -> None:
+        """``InvalidMessageError`` unless ``message`` has a valid recipient address and from address (a
+        ready-made ``check_message`` for channels that send to the address themselves)."""
+        self.recipient_address(message)
+        self.from_address(message, None)
 
     @staticmethod
     def recipient_address(message) -> str:
@@ -91,7 +103,14 @@ class EmailChannelMixin:
     def html_document(rendered_message) -> str:
         """``body_html`` as a whole HTML document, with ``head_html`` in its head."""
         body = rendered_message.body_html or ""
-        if "<html" in body[:500].lower():
-            return body
         head = rendered_message.head_html or ""
-        return f"<!DOCTYPE html>\n<html>\n<head>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        if "<html" not in body[:500].lower():
+            return f"<!DOCTYPE html>\n<html>\n<head>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        if not head.strip():
+            return body
+        # body.html is a whole document (it extends a layout): head.html still belongs in its head.
+        closing = _HEAD_END.search(body)
+        if closing:
+            return f"{body[:closing.start()]}{head}\n{body[closing.start():]}"
+        opening = _HTML_START.search(body)
+        return f"{body[:opening.end()]}\n<head>\n{head}\n</head>{body[opening.end():]}"

@@ -13,3 +13,12 @@ def policy_plugins(tmp_path, monkeypatch):
     # cache so the new distribution is seen, and drop it afterwards so it does not outlive the test.
     monkeypatch.setattr(ExtensionManager, "ENTRY_POINT_CACHE", {})
     monkeypatch.syspath_prepend(str(write_distribution(tmp_path / "site")))
+
+
+@pytest.fixture(autouse=True)
+def _engine_only(settings):
+    """Engine tests run the engine alone, as a project without ace_admin would: no policy plug-in, router or
+    message preparer unless a test enables one (ace_admin's own tests cover the ones it plugs in)."""
+    settings.ACE_ENABLED_POLICIES = []
+    settings.ACE_CHANNEL_ROUTERS = []
+    settings.ACE_MESSAGE_PREPARERS = []

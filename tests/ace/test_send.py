@@ -199,3 +199,25 @@ def test_message_language_is_active_while_rendering(settings, tmp_path):
     settings.TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [tmp_path],
                            "OPTIONS": {"builtins": ["django.templatetags.i18n"]}}]
     assert render(channel, make_message(name="lang", language="fr")).subject == "fr"
+
+
+@pytest.mark.parametrize("email", [None, "", "not an address"])
+def test_recipient_without_valid_email_sends_nothing_on_any_channel(file_channel_dir, outcome_signals, email):
+    message = make_message(email=email)
+    with pytest.raises(InvalidMessageError, match="email address"):
+        send(message)
+    assert mail.outbox == []
+    assert _push_files(file_channel_dir) == []
+    assert outcome_signals == [(message, [(ChannelType.EMAIL, DeliveryStatus.FAILED),
+                                          (ChannelType.PUSH, DeliveryStatus.FAILED)])]
+
+
+def test_recipient_without_email_still_gets_push_when_email_is_not_asked(file_channel_dir):
+    result = send(make_message(email=None), limit_to_channels=[ChannelType.PUSH])
+    assert result.sent and len(_push_files(file_channel_dir)) == 1
+
+
+def test_invalid_from_address_option_sends_nothing(file_channel_dir):
+    with pytest.raises(InvalidMessageError, match="from address"):
+        send(make_message(options={"from_address": "not-an-address"}))
+    assert mail.outbox == [] and _push_files(file_channel_dir) == []

@@ -171,3 +171,18 @@ def test_enabled_is_always_true():
     from ace.channel.django_email import DjangoEmailChannel
 
     assert DjangoEmailChannel.enabled() is True
+
+
+def test_head_html_lands_in_the_head_of_a_whole_document_body(mailbox):
+    _send_email(make_message(name="fulldoc"))
+    [parsed] = mailbox.messages
+    html = _parts(parsed)[1]
+    assert html.count("<html") == 1 and html.count("<head>") == 1
+    assert html.index("<title>Layout</title>") < html.index(".brand { color: red; }") < html.index("</head>")
+    assert "Layout body for Ann" in html
+
+
+def test_from_address_option_of_the_wrong_type_is_refused(mailbox):
+    with pytest.raises(InvalidMessageError, match="from address"):
+        _send_email(make_message(options={"from_address": ["a@example.org"]}))
+    assert mailbox.messages == []
