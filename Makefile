@@ -20,10 +20,12 @@ ACE_DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
 # The demo needs no SMTP server: ACE's email channels write each message to var/outbox/ (file_email)
-# and Django's own mail (password resets...) is printed on the console.
+# and Django's own mail (password resets...) is printed on the console. Links in emails (unsubscribe...)
+# point at the demo site.
 DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 	ACE_CHANNEL_DEFAULT_EMAIL=file_email \
-	ACE_CHANNEL_TRANSACTIONAL_EMAIL=file_email
+	ACE_CHANNEL_TRANSACTIONAL_EMAIL=file_email \
+	ACE_PUBLIC_BASE_URL=http://$(DEMO_HOST):$(PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint bench migrate worker beat clean clean-data
