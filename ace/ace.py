@@ -25,6 +25,7 @@ from ace import channel as channel_registry
 from ace import delivery, policy, presentation
 from ace.channel import ChannelType, get_channel_for_message
 from ace.errors import InvalidMessageError, UnsupportedChannelError
+from ace.message import Message, MessageType
 from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
 from ace.settings import ace_settings, on_reload
 from ace.signals import ACE_MESSAGE_OUTCOMES
@@ -60,6 +61,9 @@ def send(msg, limit_to_channels=None) -> SendResult:
     ``DeliveryOutcome`` per channel type considered. After every channel was tried, a delivery that
     failed for good re-raises its error (``FatalChannelDeliveryError``, ``InvalidMessageError``).
     """
+    if not isinstance(msg, Message):
+        hint = " (call its personalize() to get a Message)" if isinstance(msg, MessageType) else ""
+        raise InvalidMessageError(f"ace.send() takes a Message, not {type(msg).__name__}{hint}.")
     msg.report_basics()
     allowed, denied = policy.evaluate(msg)
     if allowed:

@@ -23,6 +23,8 @@ LOG = logging.getLogger(__name__)
 
 
 def _aware(moment):
+    if moment is None:  # a channel that gave no time: try again as soon as allowed
+        return get_current_time()
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
@@ -59,7 +61,11 @@ def attempt(channel, rendered_message, message, outcome: DeliveryOutcome) -> boo
         outcome.status, outcome.error = DeliveryStatus.SENT, None
         if isinstance(result, dict):
             outcome.details.update(result)
-        ACE_MESSAGE_SENT.send(sender=channel, message=message)
+        # The message is out: a failing receiver must not turn that into an error (the caller would
+        # send it again), so receivers' errors are logged, not raised.
+        for receiver, error in ACE_MESSAGE_SENT.send_robust(sender=channel, message=message):
+            if isinstance(error, Exception):
+                _logger(message).error("ACE_MESSAGE_SENT receiver %r failed: %r", receiver, error, exc_info=error)
     outcome.finished_at = get_current_time()
     return True
 

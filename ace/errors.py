@@ -14,6 +14,8 @@ class RecoverableChannelDeliveryError(ChannelError):
         self.next_attempt_time = next_attempt_time
 
     def __str__(self):
+        if self.next_attempt_time is None:
+            return str(self.message)
         return f"{self.message} (next attempt at {self.next_attempt_time:%Y-%m-%dT%H:%M:%S%z})"
 
 

@@ -154,3 +154,27 @@ def test_smtp_server_down_is_recoverable_then_gives_up(settings, outcomes):
     with pytest.raises(RecoverableChannelDeliveryError):
         send(make_message(), limit_to_channels=[ChannelType.EMAIL])
     assert [(o.status, o.attempts) for o in outcomes] == [(DeliveryStatus.FAILED, 2)]
+
+
+def test_recoverable_error_without_a_time_is_retried_at_once():
+    class NoTime(FlakyEmailChannel):
+        def deliver(self, message, rendered_message):
+            self.attempt_times.append(get_current_time())
+            if len(self.attempt_times) == 1:
+                error = RecoverableChannelDeliveryError("busy", None)
+                assert str(error) == "busy"
+                raise error
+            self.delivered.append(message)
+
+    channel = NoTime(failures=0)
+    with enabled_channels(flaky=channel):
+        [outcome] = send(make_message())
+    assert (outcome.status, outcome.attempts, len(channel.delivered)) == (DeliveryStatus.SENT, 2, 1)
+
+
+def test_recoverable_error_str_names_the_next_attempt():
+    from datetime import UTC, datetime
+
+    error = RecoverableChannelDeliveryError("rate limited", datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert str(error) == "rate limited (next attempt at 2030-01-02T03:04:05+0000)"
+    assert (error.message, error.next_attempt_time.year) == ("rate limited", 2030)

@@ -221,3 +221,26 @@ def test_invalid_from_address_option_sends_nothing(file_channel_dir):
     with pytest.raises(InvalidMessageError, match="from address"):
         send(make_message(options={"from_address": "not-an-address"}))
     assert mail.outbox == [] and _push_files(file_channel_dir) == []
+
+
+def test_a_failing_sent_receiver_does_not_turn_a_delivery_into_an_error(file_channel_dir, outcome_signals):
+    def broken(sender, message, **kwargs):
+        raise RuntimeError("metrics backend down")
+
+    ACE_MESSAGE_SENT.connect(broken)
+    try:
+        result = send(make_message(name="emailonly"), limit_to_channels=[ChannelType.EMAIL])
+    finally:
+        ACE_MESSAGE_SENT.disconnect(broken)
+    assert result.sent and len(mail.outbox) == 1
+    assert [statuses for _, statuses in outcome_signals] == [[(ChannelType.EMAIL, DeliveryStatus.SENT)]]
+
+
+def test_sending_something_else_than_a_message_is_refused():
+    from ace.message import MessageType
+
+    with pytest.raises(InvalidMessageError, match="personalize"):
+        send(MessageType(app_label="tests", name="greeting"))
+    with pytest.raises(InvalidMessageError, match="takes a Message, not dict"):
+        send({"app_label": "tests", "name": "greeting"})
+    assert mail.outbox == []
