@@ -57,9 +57,11 @@ def send(msg, limit_to_channels=None) -> SendResult:
     :param limit_to_channels: an optional list of ``ChannelType`` to restrict delivery to; other
         channel types are not used at all.
 
-    Channel types go in a fixed order (email, then push). Returns a ``SendResult``: one
-    ``DeliveryOutcome`` per channel type considered. After every channel was tried, a delivery that
-    failed for good re-raises its error (``FatalChannelDeliveryError``, ``InvalidMessageError``).
+    Channel types go in a fixed order (email, then push). Every chosen channel first checks the message
+    (``Channel.check_message``): if one finds it invalid, it goes over no channel at all. Returns a
+    ``SendResult``: one ``DeliveryOutcome`` per channel type considered. After every channel was tried,
+    a delivery that failed for good re-raises its error (``FatalChannelDeliveryError``,
+    ``InvalidMessageError``).
     """
     if not isinstance(msg, Message):
         hint = " (call its personalize() to get a Message)" if isinstance(msg, MessageType) else ""

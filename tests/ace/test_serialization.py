@@ -192,3 +192,20 @@ def test_message_encoder_default_handles_documented_types():
 def test_malformed_document_gives_invalid_message_error(document, words):
     with pytest.raises(InvalidMessageError, match=words):
         Message.from_string(document)
+
+
+def test_lazy_translations_are_carried_as_text():
+    from django.utils.translation import gettext_lazy
+
+    message = Message(app_label="a", name="b", recipient=None, context={"greeting": gettext_lazy("Hello")})
+    assert Message.from_string(str(message)).context == {"greeting": "Hello"}
+
+
+def test_personalized_message_round_trips_with_the_type_fields():
+    later = datetime(2031, 1, 1, tzinfo=UTC)
+    msg_type = MessageType(app_label="tests", name="greeting", expiration_time=later, log_level=10,
+                           options={"transactional": True}, context={"a": (1, 2)})
+    message = msg_type.personalize(Recipient(3, "c@example.com"), "de", {"b": {4}})
+    assert (message.expiration_time, message.log_level, message.send_uuid) == (later, 10, msg_type.uuid)
+    decoded = Message.from_string(str(message))
+    assert typed(decoded) == typed(message)
