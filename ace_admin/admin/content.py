@@ -19,6 +19,7 @@ from ace_admin import discovery, preview_views
 from ace_admin.forms import TemplateForm, TemplateInlineFormSet
 from ace_admin.models import MessageType, Template, TemplateRevision
 from ace_admin.resources import MessageTypeResource, TemplateResource
+from ace_admin.widgets import CSS
 
 FORMATS = [JSON, YAML, CSV]
 
@@ -60,6 +61,9 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
     actions = ["enable", "disable"]
     # Extends admin/ace_admin/messagetype/change_form.html with the Preview link and button.
     change_form_template = "admin/ace_admin/preview/messagetype_change_form.html"
+
+    class Media:
+        css = {"all": [CSS]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_db_templates=Count("templates", distinct=True))
@@ -203,14 +207,30 @@ class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
                    "published", "site", "message_type"]
     search_fields = ["name", "content", "message_type__name", "message_type__app_label"]
     list_select_related = ["message_type", "site", "updated_by"]
-    readonly_fields = ["message_type", "channel_type", "part", "updated_by", "created_at", "updated_at"]
+    readonly_fields = ["message_type", "channel_type", "part", "file_on_disk", "updated_by", "created_at",
+                       "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "language", "site", "published", "content"]}),
         ("Filled in from the name", {"fields": ["message_type", "channel_type", "part"]}),
+        ("The file this template replaces", {"fields": ["file_on_disk"], "classes": ["collapse"]}),
         ("History", {"fields": ["updated_by", "created_at", "updated_at"]}),
     ]
     actions = ["publish", "unpublish"]
     change_form_template = "admin/ace_admin/preview/template_change_form.html"
+
+    class Media:
+        css = {"all": [CSS]}
+
+    @admin.display(description="file on disk")
+    def file_on_disk(self, obj):
+        item = discovery.file_template(obj.name) if obj.name else None
+        if item is None:
+            return "No file on disk: this template exists only in the database."
+        try:
+            content = item.read()
+        except OSError as error:
+            return f"The file {item.path} cannot be read: {error}"
+        return format_html('<pre class="ace-code">{}</pre>', content)
 
     @admin.display(description="language", ordering="language")
     def language_display(self, obj):

@@ -89,6 +89,8 @@ def test_file_shown_read_only_until_overridden_in_database(staff, django_capture
     assert template.content == on_disk and template.message_type == greeting
     assert template.revisions.get().comment == "copied from subject.txt on disk"
     assert "Overridden in the database" in staff.get(change_url).content.decode()
+    template_page = staff.get(reverse("admin:ace_admin_template_change", args=[template.pk])).content.decode()
+    assert "The file this template replaces" in template_page and "welcome to {{ site }}" in template_page
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(reverse("admin:ace_admin_template_change", args=[template.pk]), {
