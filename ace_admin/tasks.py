@@ -39,7 +39,6 @@ from ace.errors import ChannelError, UnsupportedChannelError
 from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.recipient import Recipient
-from ace.settings import ace_settings
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace_admin import ratelimit
 
@@ -89,8 +88,7 @@ def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
             f"after the planned time {campaign.run_at:%Y-%m-%d %H:%M:%S %Z}; nothing was sent."))
     else:
         hours = campaign.expiration_hours
-        delay = timedelta(hours=hours) if hours else timedelta(seconds=ace_settings.ACE_DEFAULT_EXPIRATION_DELAY)
-        defaults["expires_at"] = now + delay
+        defaults["expires_at"] = now + timedelta(hours=hours or _setting("ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS", 24))
     with transaction.atomic():
         if task_id:
             run, created = CampaignRun.objects.get_or_create(task_id=task_id, defaults=defaults)
@@ -356,7 +354,7 @@ class BatchSender:
         cap = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS", 3600))
         backoff = min(cap, base * 2 ** max(outcome.attempts - 1, 0)) * random.uniform(0.5, 1.0)
         when = max(delivery._aware(error.next_attempt_time), timezone.now() + timedelta(seconds=backoff))
-        max_attempts = ace_settings.ACE_DELIVERY_MAX_ATTEMPTS
+        max_attempts = int(_setting("ACE_CAMPAIGN_MAX_ATTEMPTS", 10))
         if self.run.expires_at is not None and when >= self.run.expires_at:
             outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, timezone.now()
             outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({self.run.expires_at.isoformat()})"

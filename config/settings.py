@@ -6,6 +6,7 @@ needs no server); set DATABASE_URL and CELERY_BROKER_URL to scale out (see READM
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -176,6 +177,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The queue every ACE task goes to (a test run or a second ACE on the same Redis picks its own).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# Campaigns (ace_admin.tasks; README "Campaigns"): recipients per batch, seconds a silent worker keeps a batch,
+# retry backoff (doubling from BACKOFF up to BACKOFF_MAX, with jitter), attempts, and per-channel rates as
+# JSON, e.g. ACE_CAMPAIGN_RATE_LIMITS='{"django_email": 50}' (messages per second, shared by all workers).
+ACE_CAMPAIGN_BATCH_SIZE = env_int("ACE_CAMPAIGN_BATCH_SIZE", 500)
+ACE_CAMPAIGN_LEASE_SECONDS = env_int("ACE_CAMPAIGN_LEASE_SECONDS", 60)
+ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS = float(env_str("ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS", "10"))
+ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS = float(env_str("ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS", "3600"))
+ACE_CAMPAIGN_MAX_ATTEMPTS = env_int("ACE_CAMPAIGN_MAX_ATTEMPTS", 10)
+ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS = env_int("ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS", 24)
+ACE_CAMPAIGN_RATE_LIMITS = json.loads(env_str("ACE_CAMPAIGN_RATE_LIMITS", "") or "{}")
+ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY = float(env_str("ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY", "30"))
 
 CKEDITOR_CONFIGS = {
     "default": {"toolbar": "full", "height": 400, "width": "100%"},
