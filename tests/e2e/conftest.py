@@ -106,3 +106,18 @@ def admin_page(page, live_url, staff_user):
 def screenshot_dir():
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR
+
+
+@pytest.fixture
+def demo_content(transactional_db):
+    """The demo fixture (message types with sample data, French DB templates, routes, a cap, an opt-out),
+    with ace_admin's shared stamp bumped so no process-level cache keeps an earlier test's rows."""
+    from django.core.management import call_command
+
+    from ace_admin import cache as stamp
+    from ace_admin.models import MessageType
+
+    stamp.bump_templates()
+    call_command("loaddata", "fixtures/demo.json", verbosity=0)
+    yield {message_type.name: message_type for message_type in MessageType.objects.filter(app_label="demo")}
+    stamp.bump_templates()
