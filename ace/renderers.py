@@ -20,7 +20,8 @@ import html
 import re
 
 import attr
-from django.template import TemplateDoesNotExist, loader
+from django.template import Context, TemplateDoesNotExist, loader
+from django.template import Template as DjangoTemplate
 from django.utils.html import strip_tags
 
 _WHITESPACE = re.compile(r"\s+")
@@ -102,8 +103,16 @@ class AbstractRenderer:
                     raise
                 rendered[field] = None
                 continue
-            rendered[field] = template.render(context)
+            rendered[field] = self.render_template(template, context, filename)
         return self.rendered_message_cls(**self.finish(rendered))
+
+    def render_template(self, template, context: dict, filename: str) -> str:
+        """Render one template. Text parts (``.txt``: subject, from name, plain body, push) are not HTML, so
+        Django templates render them without autoescaping: "Tom & Jerry" must not become "Tom &amp; Jerry"
+        in a subject line."""
+        if filename.endswith(".txt") and isinstance(getattr(template, "template", None), DjangoTemplate):
+            return template.template.render(Context(context, autoescape=False))
+        return template.render(context)
 
     def finish(self, rendered: dict) -> dict:
         return rendered

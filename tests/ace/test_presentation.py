@@ -41,8 +41,20 @@ def test_optional_email_parts_default():
 
 
 def test_context_autoescaped_in_html_not_in_text():
-    rendered = render(RecordingEmailChannel(), make_message(context={"code": "<script>x</script>"}))
+    context = {"first_name": "Tom & Jerry <3", "site": "A&B", "code": '<script>"x"</script>'}
+    rendered = render(RecordingEmailChannel(), make_message(context=context))
     assert "&lt;script&gt;" in rendered.body_html and "<script>" not in rendered.body_html
+    assert "Tom &amp; Jerry &lt;3" in rendered.body_html
+    assert rendered.subject == "Hello Tom & Jerry <3, welcome to A&B"
+    assert rendered.from_name == "Greeting team of A&B"
+    assert rendered.body == 'Dear Tom & Jerry <3, your code is <script>"x"</script> (plain).\n'
+    pushed = render(RecordingPushChannel(), make_message(context=context))
+    assert (pushed.title, pushed.body) == ("Hi Tom & Jerry <3", 'Your code is <script>"x"</script>.')
+
+
+def test_derived_text_part_reads_like_the_html():
+    rendered = render(RecordingEmailChannel(), make_message(name="htmlonly", context={"first_name": "A & B"}))
+    assert rendered.body.splitlines()[0] == "Title for A & B"
 
 
 def test_action_links_tag_renders_the_channel_links():

@@ -103,6 +103,15 @@ def test_default_from_name_without_from_name_template(mailbox):
     assert "Reply-To" not in parsed
 
 
+def test_ampersands_in_subject_and_from_name_are_not_html_escaped(mailbox):
+    _send_email(make_message(context={"first_name": "Tom & Jerry", "site": "R&D"}))
+    [parsed] = mailbox.messages
+    assert parsed["Subject"] == "Hello Tom & Jerry, welcome to R&D"
+    assert parsed["From"].addresses[0].display_name == "Greeting team of R&D"
+    text, html = _parts(parsed)
+    assert "Dear Tom & Jerry" in text and "Dear Tom &amp; Jerry" in html
+
+
 def test_non_ascii_content_survives(mailbox):
     _send_email(make_message(context={"first_name": "Zoë Łukasz", "site": "Café ☕"}))
     [parsed] = mailbox.messages
