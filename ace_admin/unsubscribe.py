@@ -13,7 +13,7 @@ it itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core import signing
@@ -137,11 +137,14 @@ def prepare_message(message) -> None:
     subscriber = Subscriber.for_message(message, info)
     if subscriber is None:
         return
+    transactional = stamp.is_transactional(message, info)
+    # A transactional category (account, receipts) is not one people can switch off: not on the page.
+    page_for = replace(subscriber, category="", message_type="") if transactional else subscriber
     # New dicts rather than updates in place: a caller may share one context dict between messages.
-    context = {**message.context, "preferences_url": preferences_url(subscriber)}
+    context = {**message.context, "preferences_url": preferences_url(page_for)}
     headers = {name: value for name, value in (message.options.get("email_headers") or {}).items()
                if name not in HEADERS}
-    if stamp.is_transactional(message, info):
+    if transactional:
         context.pop("unsubscribe_url", None)
     else:
         url = unsubscribe_url(subscriber)

@@ -1,0 +1,179 @@
+"""Admin for privacy: suppressed addresses (search, export, lift), opt-out counts per category, and erasure
+of a person's data (a form and an action). Imported by ``ace_admin.admin`` after its own ModelAdmins."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from import_export import resources
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV
+
+from ace_admin import suppression
+from ace_admin.admin.operations import OptOutAdmin
+from ace_admin.erasure import erase_recipient
+from ace_admin.models import OptOut, Suppression, identity_hash
+
+
+class SuppressionResource(resources.ModelResource):
+    """Export of suppressed addresses (erased people appear with their fingerprint only)."""
+
+    class Meta:
+        model = Suppression
+        fields = ("id", "email", "address_hash", "user_id_hash", "reason", "details", "source", "created_at",
+                  "lifted_at")
+        export_order = fields
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = "in force"
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "In force"), ("no", "Lifted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+class EraseForm(forms.Form):
+    identifier = forms.CharField(
+        label="Email address or user id", max_length=254,
+        help_text="Everything ACE keeps about this person is erased; only a fingerprint remains so that no later "
+                  "import or audience subscribes them again. This cannot be undone.")
+    confirm = forms.BooleanField(label="I understand that this cannot be undone", required=True)
+
+
+def _can_erase(request) -> bool:
+    return request.user.has_perm("ace_admin.delete_optout") and request.user.has_perm("ace_admin.change_suppression")
+
+
+def _erase_people(modeladmin, request, identifiers) -> None:
+    if not _can_erase(request):
+        raise PermissionDenied
+    done = 0
+    for identifier in sorted({value for value in identifiers if value}):
+        try:
+            erase_recipient(identifier)
+            done += 1
+        except ValidationError as error:
+            modeladmin.message_user(request, "; ".join(error.messages), messages.ERROR)
+    modeladmin.message_user(request, f"Erased the personal data of {done} person(s); fingerprints kept.",
+                            messages.SUCCESS)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
+    """Addresses that receive no more marketing mail, with the reason; staff can lift a suppression."""
+
+    resource_classes = [SuppressionResource]
+    formats = [CSV]
+    list_display = ["address", "reason", "short_details", "source", "created_at", "in_force", "lifted_at",
+                    "lifted_by"]
+    list_filter = [InForceFilter, "reason", "source", "created_at"]
+    search_fields = ["email", "details", "source"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["address_hash", "user_id_hash", "created_at", "lifted_at", "lifted_by"]
+    fields = ["email", "reason", "details", "source", "address_hash", "user_id_hash", "created_at", "lifted_at",
+              "lifted_by"]
+    actions = ["lift", "erase"]
+    change_list_template = "admin/ace_admin/privacy/suppression_change_list.html"
+
+    @admin.display(description="address", ordering="email")
+    def address(self, obj):
+        return obj.email or f"erased (fingerprint {(obj.address_hash or obj.user_id_hash)[:12]}…)"
+
+    @admin.display(description="details")
+    def short_details(self, obj):
+        return obj.details if len(obj.details) <= 80 else obj.details[:79] + "…"
+
+    @admin.display(description="in force", boolean=True)
+    def in_force(self, obj):
+        return obj.lifted_at is None
+
+    def get_search_results(self, request, queryset, search_term):
+        # An erased address is found again by its fingerprint: staff can check whether someone is suppressed.
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if "@" in term or term.isdigit():
+            found = found | queryset.filter(address_hash=identity_hash(term)) | queryset.filter(
+                user_id_hash=identity_hash(term))
+        return found, duplicates
+
+    def save_model(self, request, obj, form, change):
+        if not change and not obj.source:
+            obj.source = "admin"
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Lift the selected suppressions (send marketing mail again)",
+                  permissions=["change"])
+    def lift(self, request, queryset):
+        count = suppression.lift(queryset, user=request.user)
+        self.message_user(request, f"Lifted {count} suppression(s).", messages.SUCCESS)
+
+    @admin.action(description="Erase these people's personal data (keeps a fingerprint)", permissions=["delete"])
+    def erase(self, request, queryset):
+        _erase_people(self, request, queryset.exclude(email="").values_list("email", flat=True))
+
+    def get_urls(self):
+        return [path("erase/", self.admin_site.admin_view(self.erase_view), name="ace_admin_erase_recipient"),
+                *super().get_urls()]
+
+    def erase_view(self, request):
+        """A form to erase one person by address or user id (the same as ``manage.py ace_erase_recipient``)."""
+        if not _can_erase(request):
+            raise PermissionDenied
+        form = EraseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                report = erase_recipient(form.cleaned_data["identifier"])
+            except ValidationError as error:
+                form.add_error("identifier", error)
+            else:
+                self.message_user(request, f"Erased: {report}", messages.SUCCESS)
+                return redirect(reverse("admin:ace_admin_suppression_changelist"))
+        context = {**self.admin_site.each_context(request), "title": "Erase a person's data", "form": form,
+                   "opts": self.model._meta}
+        return TemplateResponse(request, "admin/ace_admin/privacy/erase.html", context)
+
+
+def category_counts() -> list[dict]:
+    """Opt-outs per scope: each category, each message type, and "all marketing"."""
+    rows = (OptOut.objects.order_by().values("category", "message_type__app_label", "message_type__name")
+            .annotate(count=Count("id")))
+    table = []
+    for row in rows:
+        if row["message_type__name"]:
+            label = f"message type {row['message_type__app_label']}.{row['message_type__name']}"
+        else:
+            label = f"category {row['category']}" if row["category"] else "all non-transactional messages"
+        table.append({"label": label, "count": row["count"]})
+    return sorted(table, key=lambda item: (-item["count"], item["label"]))
+
+
+class PrivacyOptOutAdmin(OptOutAdmin):
+    """The opt-out admin of ``ace_admin.admin.operations`` plus counts per category and erasure."""
+
+    change_list_template = "admin/ace_admin/privacy/optout_change_list.html"
+    actions = [*(OptOutAdmin.actions or []), "erase"]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "category_counts": category_counts()})
+
+    @admin.action(description="Erase these people's personal data (keeps a fingerprint)", permissions=["delete"])
+    def erase(self, request, queryset):
+        people = [email or user_id for email, user_id in queryset.values_list("email", "lms_user_id")]
+        _erase_people(self, request, people)
+
+
+admin.site.unregister(OptOut)
+admin.site.register(OptOut, PrivacyOptOutAdmin)
