@@ -360,9 +360,11 @@ def template_variables(source: str) -> tuple[list[str], set[str]]:
     return used, bound
 
 
-def missing_variables(source: str, context: dict) -> list[str]:
-    """Variable paths ``source`` reads that ``context`` lacks (nested keys of dicts checked too)."""
+def missing_variables(source: str, context: dict, also_bound=frozenset()) -> list[str]:
+    """Variable paths ``source`` reads that ``context`` lacks (nested keys of dicts checked too); names in
+    ``also_bound`` are defined elsewhere (``{% include ... with name=... %}`` in the including template)."""
     used, bound = template_variables(source)
+    bound = bound | set(also_bound)
     missing = []
     for path in used:
         parts = path.split(".")
@@ -391,11 +393,16 @@ def missing_variables(source: str, context: dict) -> list[str]:
 def _missing_variable_warnings(sources: list[TemplateSource], request: PreviewRequest) -> list[str]:
     warnings = []
     contents = _contents_of(sources, request)
+    # Names one template defines (include ... with, for, with) count for all: a static check cannot follow
+    # which include receives them.
+    bound = set()
+    for text in contents.values():
+        bound |= template_variables(text or "")[1]
     for source in sources:
         text = contents.get((source.kind, source.pk, source.name))
         if not text:
             continue
-        for path in missing_variables(text, request.context):
+        for path in missing_variables(text, request.context, bound):
             warnings.append(f"{source.name} uses {{{{ {path} }}}}, which the sample data does not have "
                             f"(it renders empty).")
     return warnings

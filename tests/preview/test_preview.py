@@ -114,6 +114,7 @@ def test_missing_variables_are_warned_about_not_failed(preview_request):
     assert "{{ reset_url }}" in text
     assert "{{ expires_hours }}" in text
     assert "{{ first_name }}" not in text
+    assert "{{ url }}" not in text and "{{ label }}" not in text  # given by {% include ... with url=... %}
 
 
 def test_missing_variables_static_analysis():
