@@ -1,0 +1,73 @@
+"""Unsubscribing in the middle of a campaign run stops further sends of that run to the person: the run
+checks opt-outs for each message at send time, not when the run started."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.mail.backends.locmem import EmailBackend
+from django.test import Client
+
+from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog, OptOut
+from tests.privacy.conftest import make_message, path_of, send_email, unsubscribe_link
+
+pytestmark = pytest.mark.django_db
+
+#: Called with each email as the backend accepts it (set by the test).
+ON_SEND = []
+
+
+class ObservedBackend(EmailBackend):
+    """The locmem backend, plus a hook that runs as each email goes out (a person acting meanwhile)."""
+
+    def send_messages(self, messages):
+        count = super().send_messages(messages)
+        for message in messages:
+            for hook in list(ON_SEND):
+                hook(message)
+        return count
+
+
+@pytest.fixture
+def observed(settings):
+    settings.EMAIL_BACKEND = "tests.privacy.test_campaign_unsubscribe.ObservedBackend"
+    settings.ACE_CAMPAIGN_BATCH_SIZE = 2
+    yield ON_SEND
+    ON_SEND.clear()
+
+
+def test_unsubscribe_mid_run_stops_further_sends(message_types, observed, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from ace_admin import tasks
+
+    people = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]
+    # B and D got last week's newsletter: its List-Unsubscribe links are what their mailbox posts.
+    links = {email: unsubscribe_link(send_email(make_message("news", user_id=None, email=email))[1])
+             for email in ("b@example.com", "d@example.com")}
+    mail.outbox.clear()
+    audience = Audience.objects.create(name="Newsletter")
+    for email in people:
+        AudienceMember.objects.create(audience=audience, email=email)
+    campaign = Campaign.objects.create(name="Monday news", message_type=message_types["news"], audience=audience,
+                                       schedule=Campaign.SCHEDULE_NONE)
+
+    def unsubscribe_b_and_d(message):
+        # As the run's first email leaves, B (same batch) and D (a later batch) click one-click unsubscribe.
+        if message.to == ["a@example.com"] and not OptOut.objects.exists():
+            for email in ("b@example.com", "d@example.com"):
+                assert Client().post(path_of(links[email]), {"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    observed.append(unsubscribe_b_and_d)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = tasks.start_run(campaign, trigger="hand")
+    run = CampaignRun.objects.get(pk=run.pk)
+    delivered = sorted(address for message in mail.outbox for address in message.to)
+    assert delivered == ["a@example.com", "c@example.com"], delivered
+    assert OptOut.objects.count() == 2
+    rows = {row.recipient_address: row for row in DeliveryLog.objects.filter(campaign_run=run)}
+    assert rows["b@example.com"].status == rows["d@example.com"].status == "denied"
+    assert rows["d@example.com"].policy.startswith("opt-out #")
+    assert "category newsletter" in rows["d@example.com"].policy
+    assert rows["a@example.com"].status == rows["c@example.com"].status == "sent"
+    # The run's own emails carry the one-click headers too.
+    assert all("List-Unsubscribe" in message.extra_headers for message in mail.outbox)
