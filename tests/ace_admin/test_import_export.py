@@ -230,3 +230,22 @@ def test_import_needs_the_change_permission(client, content):
     csv = "app_label,name,category,templates\nshop,sneaky,account,[]\n"
     assert upload(client, "messagetype", csv, "csv", "types.csv").status_code == 403
     assert not MessageType.objects.filter(name="sneaky").exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
+def test_admin_export_then_admin_import_changes_nothing(staff, content, fmt):
+    fields = ["app_label", "name", "description", "category", "transactional", "enabled", "from_address",
+              "reply_to", "sample_context", "templates"]
+    index = ["json", "yaml", "csv"].index(fmt)
+    response = staff.post(reverse("admin:ace_admin_messagetype_export"), {
+        "resource": "0", "format": str(index), **{f"messagetyperesource_{f}": "on" for f in fields}})
+    assert response.status_code == 200
+    exported = response.content
+    assert b"Bienvenue" in exported and b"shop/edx_ace/welcome/email/body.html" in exported
+    before = snapshot()
+    response = upload(staff, "messagetype", exported, fmt, f"types.{fmt}")
+    assert [row.import_type for row in response.context["result"].rows] == ["skip", "skip"]
+    response = staff.post(reverse("admin:ace_admin_messagetype_process_import"),
+                          response.context["confirm_form"].initial)
+    assert response.status_code == 302
+    assert snapshot() == before
