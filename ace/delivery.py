@@ -119,5 +119,6 @@ def deliver(channel, rendered_message, message) -> DeliveryOutcome:
     """
     outcome = deliver_with_outcome(channel, rendered_message, message)
     if outcome.status is DeliveryStatus.FAILED and outcome.error is not None:
+        outcome.error.ace_outcome = outcome  # ace.send records what happened, then re-raises
         raise outcome.error
     return outcome

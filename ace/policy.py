@@ -7,6 +7,7 @@ enabled by ``ACE_ENABLED_POLICIES`` (unset: every installed policy whose ``enabl
 from __future__ import annotations
 
 import abc
+import contextvars
 
 import attr
 
@@ -84,6 +85,22 @@ def evaluate(message) -> tuple[set[ChannelType], dict[ChannelType, tuple[str, st
     return allowed, denied
 
 
+#: The denials found by the last :func:`channels_for` in this context, so ``ace.send`` can name the policy
+#: behind each without asking the policies twice (and still call ``channels_for``, which code written
+#: for edx-ace patches).
+_last_denials: contextvars.ContextVar = contextvars.ContextVar("ace_last_denials", default=(None, {}))
+
+
 def channels_for(message) -> set[ChannelType]:
     """The set of ``ChannelType`` values that every policy allows for ``message``."""
-    return evaluate(message)[0]
+    allowed, denied = evaluate(message)
+    _last_denials.set((message, denied))
+    return allowed
+
+
+def denials_for(message) -> dict[ChannelType, tuple[str, str | None]]:
+    """``(policy name, reason)`` per channel type denied by the last :func:`channels_for` of ``message`` in
+    this context (empty when there was none, e.g. ``channels_for`` was replaced in a test)."""
+    checked, denied = _last_denials.get()
+    _last_denials.set((None, {}))
+    return denied if checked is message else {}

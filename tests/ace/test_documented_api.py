@@ -252,3 +252,37 @@ def test_recipient_resolver_pattern():
         MessageType(app_label="tests", name="emailonly"))
     assert [(m.to, m.subject) for m in mail.outbox] == [(["a@example.com"], "Email only for A"),
                                                          (["b@example.com"], "Email only for B")]
+
+
+@pytest.mark.django_db
+def test_patching_documented_steps_affects_send():
+    """send() goes through policy.channels_for, get_channel_for_message, presentation.render and
+    delivery.deliver, so tests written for edx-ace that patch them keep working."""
+    from edx_ace import ace as edx_ace_module
+    from edx_ace.channel import ChannelType
+    from edx_ace.outcome import DeliveryStatus
+    from tests.ace.helpers import make_message
+
+    message = make_message(name="emailonly")
+    with mock.patch("edx_ace.policy.channels_for", return_value={ChannelType.PUSH}):
+        result = edx_ace_module.send(message, limit_to_channels=[ChannelType.EMAIL])
+    assert [(o.status, o.reason) for o in result] == [(DeliveryStatus.DENIED, "policy")]
+    assert mail.outbox == []
+
+    with mock.patch("edx_ace.delivery.deliver", return_value=None) as deliver:
+        result = edx_ace_module.send(message, limit_to_channels=[ChannelType.EMAIL])
+    [(channel, rendered, sent)] = [call.args for call in deliver.call_args_list]
+    assert (channel.name, rendered.subject, sent) == ("django_email", "Email only for Ann", message)
+    assert result.sent and mail.outbox == []
+
+    with mock.patch("edx_ace.presentation.render", side_effect=RuntimeError("boom")):
+        result = edx_ace_module.send(message, limit_to_channels=[ChannelType.EMAIL])
+    assert [o.status for o in result] == [DeliveryStatus.TEMPLATE_ERROR] and mail.outbox == []
+
+    with mock.patch("edx_ace.ace.get_channel_for_message") as choose:
+        choose.return_value.channel_type = ChannelType.EMAIL
+        choose.return_value.name = "stand_in"
+        edx_ace_module.send(message, limit_to_channels=[ChannelType.EMAIL])
+    choose.assert_called_once_with(ChannelType.EMAIL, message)
+    choose.return_value.deliver.assert_called_once()
+    assert mail.outbox == []
