@@ -318,9 +318,35 @@ class TemplateRevisionAdmin(admin.ModelAdmin):
     search_fields = ["template__name", "comment", "content"]
     list_select_related = ["template", "author"]
     readonly_fields = ["template", "number", "content", "author", "created_at", "comment"]
+    actions = ["restore"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_restore_permission(self, request):
+        return request.user.has_perm("ace_admin.change_template")
+
+    @admin.action(description="Restore the selected version (saved as a new version)", permissions=["restore"])
+    def restore(self, request, queryset):
+        revisions = list(queryset.select_related("template")[:2])
+        if len(revisions) != 1:
+            self.message_user(request, "Select exactly one version to restore.", messages.WARNING)
+            return None
+        [revision] = revisions
+        template = revision.template
+        if template.content == revision.content:
+            self.message_user(request, f"Version {revision.number} is the current content already.", messages.INFO)
+            return None
+        template.content = revision.content
+        try:
+            template.save(author=request.user, comment=f"restored version {revision.number}")
+        except ValidationError as error:
+            self.message_user(request, f"Version {revision.number} cannot be restored: {'; '.join(error.messages)}",
+                              messages.ERROR)
+            return None
+        self.log_change(request, template, f"Restored version {revision.number}.")
+        self.message_user(request, f"{template}: version {revision.number} restored.", messages.SUCCESS)
+        return None
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.contrib.staticfiles import finders
 from django.core import mail
 from django.urls import reverse
@@ -269,3 +269,26 @@ def test_new_message_type_with_templates_in_one_save(staff):
     assert staff.post(reverse("admin:ace_admin_messagetype_add"), data).status_code == 302
     receipt = MessageType.objects.get(name="receipt")
     assert receipt.templates.get().name == "shop/edx_ace/receipt/email/subject.txt"
+
+
+def test_restore_action_in_the_version_list(staff, client, django_capture_on_commit_callbacks):
+    template = Template.objects.create(name=f"{GREETING}/subject.txt", content="One")
+    template.content = "Two"
+    template.save()
+    first = template.revisions.get(number=1)
+    changelist = reverse("admin:ace_admin_templaterevision_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(changelist, {"action": "restore", "_selected_action": [first.pk]})
+    template.refresh_from_db()
+    assert template.content == "One" and template.revisions.count() == 3
+    greet()
+    assert mail.outbox[-1].subject == "One"
+    # Someone who may only view versions does not get the action.
+    viewer = User.objects.create_user("vera", "vera@example.org", "pw", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_templaterevision", "view_template"]))
+    client.force_login(viewer)
+    action_form = client.get(changelist).context["action_form"]
+    assert action_form is None or "restore" not in dict(action_form.fields["action"].choices)
+    client.post(changelist, {"action": "restore", "_selected_action": [template.revisions.get(number=2).pk]})
+    template.refresh_from_db()
+    assert template.content == "One"
