@@ -59,7 +59,12 @@ def message_type_classes() -> list[type]:
 
 def message_type_identity(cls) -> tuple[str, str]:
     """``(app_label, name)`` that instances of ``cls`` get by default."""
-    instance = cls()
+    try:
+        instance = cls()
+    except Exception:  # noqa: BLE001 — a subclass whose __init__ needs arguments: use the class attributes
+        config = apps.get_containing_app_config(cls.__module__)
+        return (cls.APP_LABEL or (config.label if config else cls.__module__.split(".")[0]),
+                cls.NAME or cls.__name__.lower())
     return instance.app_label, instance.name
 
 

@@ -114,3 +114,17 @@ def test_override_refuses_files_of_other_message_types(staff):
                           {"name": "demo/edx_ace/newsletter/email/subject.txt", "language": ""}, follow=True)
     assert "belongs to" in response.content.decode()
     assert Template.objects.count() == 0
+
+
+def test_identity_of_a_class_that_needs_arguments():
+    from ace.message import MessageType as EngineMessageType
+
+    class NeedsArgs(EngineMessageType):
+        NAME = "needs_args"
+
+        def __init__(self, course_id, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    NeedsArgs.__module__ = "elsewhere.messages"  # outside installed apps: later syncs ignore it
+    assert discovery.message_type_identity(NeedsArgs) == ("elsewhere", "needs_args")
+    assert NeedsArgs not in discovery.message_type_classes()
