@@ -84,7 +84,7 @@ test: venv
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ -d tests/e2e ] && [ ! -x $(CHROMIUM) ]; then \
 		echo ""; \
-		echo "NOTE: browser tests (tests/e2e, marker e2e) were SKIPPED: $(CHROMIUM) not found."; \
+		echo "NOTE: browser tests (marker e2e: tests/e2e and others) were SKIPPED: $(CHROMIUM) not found."; \
 		echo "      Install it to run them: sudo apt-get install -y chromium"; \
 	fi; \
 	exit $$status
