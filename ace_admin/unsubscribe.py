@@ -14,9 +14,11 @@ it itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -32,8 +34,15 @@ HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 def public_base_url() -> str:
-    """``ACE_PUBLIC_BASE_URL``: where people reach this site from their mailbox (scheme and host, no path)."""
-    return str(getattr(settings, "ACE_PUBLIC_BASE_URL", None) or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+    """``ACE_PUBLIC_BASE_URL``: where people reach this site from their mailbox (scheme, host, optional path)."""
+    value = getattr(settings, "ACE_PUBLIC_BASE_URL", None) or DEFAULT_PUBLIC_BASE_URL
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        # A link that mailbox providers cannot follow would make every unsubscribe silently fail.
+        raise ImproperlyConfigured(
+            f"ACE_PUBLIC_BASE_URL must be the http(s) address people reach this site at, such as "
+            f"'https://mail.example.org', not {value!r}.")
+    return value.rstrip("/")
 
 
 def unsubscribe_mailto() -> str:
