@@ -45,3 +45,13 @@ def run_on_commit(django_capture_on_commit_callbacks):
             return function(*args, **kwargs)
 
     return go
+
+
+@pytest.fixture(autouse=True)
+def _eager_errors_propagate(settings):
+    """A task that raises fails the test (eager Celery would otherwise keep the error in its result)."""
+    from celery import current_app
+
+    current_app.conf.task_eager_propagates = True
+    yield
+    current_app.conf.task_eager_propagates = False

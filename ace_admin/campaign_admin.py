@@ -1,0 +1,210 @@
+"""Admin for campaigns: audiences (list import), campaigns ("Run now"), runs (live progress, pause/resume/cancel)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ace_admin import audiences, tasks
+from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
+
+
+class AudienceForm(forms.ModelForm):
+    class Meta:
+        model = Audience
+        fields = ["name", "description", "kind", "code_name", "params"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(item.name, f"{item.label} ({item.name})") for item in
+                                 audiences.registered().values()]
+        self.fields["code_name"] = forms.ChoiceField(
+            choices=choices, required=False, label="Group",
+            help_text="For a group defined in code: which one. Its settings go below; example: "
+                      + "; ".join(f"{item.name}: {item.params_help}" for item in audiences.registered().values()
+                                  if item.params_help))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="File", help_text="CSV (UTF-8) or Excel (.xlsx) with an 'email' column; optional "
+                                                   "'lms_user_id' and 'language' columns; any other column becomes a "
+                                                   "personal detail the templates can use.")
+
+
+@admin.register(Audience)
+class AudienceAdmin(admin.ModelAdmin):
+    form = AudienceForm
+    list_display = ["name", "kind", "size", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "description"]
+    change_form_template = "admin/ace_admin/audience/change_form.html"
+
+    @admin.display(description="people")
+    def size(self, obj):
+        if obj.kind != Audience.KIND_STATIC:
+            return "computed when sent"
+        url = reverse("admin:ace_admin_audiencemember_changelist") + f"?audience__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.members.count())
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("<int:pk>/import/", view, name="ace_admin_audience_import"), *super().get_urls()]
+
+    def import_view(self, request, pk):
+        audience = get_object_or_404(Audience, pk=pk)
+        if not self.has_change_permission(request, audience):
+            raise PermissionDenied
+        if audience.kind != Audience.KIND_STATIC:
+            self.message_user(request, "Only a list of people can be imported into.", messages.ERROR)
+            return redirect("admin:ace_admin_audience_change", pk)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            kind = "xlsx" if upload.name.lower().endswith(".xlsx") else "csv"
+            try:
+                report = audiences.import_members(audience, upload.read(), kind)
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                level = messages.SUCCESS if not report.problems else messages.WARNING
+                self.message_user(request, f"Import into '{audience}': {report.summary()}", level)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": audience,
+                   "title": f"Import people into {audience}", "form": form, "report": report}
+        return render(request, "admin/ace_admin/audience/import.html", context)
+
+
+@admin.register(AudienceMember)
+class AudienceMemberAdmin(admin.ModelAdmin):
+    list_display = ["email", "lms_user_id", "language", "audience"]
+    list_filter = ["audience"]
+    search_fields = ["email", "lms_user_id"]
+    list_select_related = ["audience"]
+    autocomplete_fields = ["audience"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "message_type", "audience", "schedule", "schedule_summary", "enabled", "last_run"]
+    list_filter = ["schedule", "enabled"]
+    search_fields = ["name"]
+    autocomplete_fields = ["message_type", "audience"]
+    actions = ["run_now"]
+    fieldsets = [
+        (None, {"fields": ["name", "message_type", "audience", "channels", "language", "context"]}),
+        ("When", {"fields": ["enabled", "schedule", "run_at", "grace_minutes", ("every", "period"),
+                             ("cron_minute", "cron_hour", "cron_day_of_week", "cron_day_of_month",
+                              "cron_month_of_year"), "timezone"]}),
+        ("Advanced", {"classes": ["collapse"], "fields": ["expiration_hours", "options"]}),
+    ]
+
+    @admin.display(description="schedule")
+    def schedule_summary(self, obj):
+        if obj.schedule == Campaign.SCHEDULE_ONCE:
+            return f"at {obj.run_at:%Y-%m-%d %H:%M %Z}" if obj.run_at else "—"
+        if obj.schedule == Campaign.SCHEDULE_INTERVAL:
+            return f"every {obj.every} {obj.period}"
+        if obj.schedule == Campaign.SCHEDULE_CRONTAB:
+            return (f"{obj.cron_minute} {obj.cron_hour} {obj.cron_day_of_month} {obj.cron_month_of_year} "
+                    f"{obj.cron_day_of_week} ({obj.timezone})")
+        return "by hand"
+
+    @admin.display(description="last run")
+    def last_run(self, obj):
+        run = obj.runs.order_by("-started_at").first()
+        if run is None:
+            return "—"
+        url = reverse("admin:ace_admin_campaignrun_change", args=[run.pk])
+        return format_html('<a href="{}">{} ({})</a>', url, run.started_at.strftime("%Y-%m-%d %H:%M"),
+                           run.get_status_display())
+
+    @admin.action(description="Run now", permissions=["change"])
+    def run_now(self, request, queryset):
+        for campaign in queryset:
+            run = tasks.start_run(campaign, trigger="hand")
+            url = reverse("admin:ace_admin_campaignrun_change", args=[run.pk])
+            self.message_user(request, format_html('Started <a href="{}">a run of {}</a>.', url, campaign),
+                              messages.SUCCESS)
+
+
+@admin.register(CampaignRun)
+class CampaignRunAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "status", "trigger", "started_at", "progress", "sent", "denied", "failed", "expired",
+                    "finished_at"]
+    list_filter = ["status", "trigger", "campaign"]
+    list_select_related = ["campaign"]
+    readonly_fields = ["campaign", "status", "trigger", "send_uuid", "recipients", "sent", "denied", "failed",
+                       "expired", "started_at", "finished_at", "expires_at", "error"]
+    fields = readonly_fields
+    actions = ["pause_runs", "resume_runs", "cancel_runs"]
+    change_form_template = "admin/ace_admin/campaignrun/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="progress")
+    def progress(self, obj):
+        done = obj.sent + obj.denied + obj.failed + obj.expired
+        return f"{round(100 * done / obj.recipients) if obj.recipients else 0}%"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/progress/", view(self.progress_view), name="ace_admin_campaignrun_progress"),
+                path("<int:pk>/control/<str:action>/", view(self.control_view), name="ace_admin_campaignrun_control"),
+                *super().get_urls()]
+
+    def progress_view(self, request, pk):
+        """The live figures the progress bar polls (JSON)."""
+        run = get_object_or_404(CampaignRun, pk=pk)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        counts = tasks.counts(run.pk)
+        total = max(run.recipients, counts["messages"])
+        done = counts["messages"] - counts["pending"]
+        return JsonResponse({"status": run.status, "status_label": run.get_status_display(), "total": total,
+                             "done": done, "percent": round(100 * done / total, 1) if total else 0.0, **counts})
+
+    def control_view(self, request, pk, action):
+        run = get_object_or_404(CampaignRun, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, run):
+            raise PermissionDenied
+        self._control(request, [run], action)
+        return redirect("admin:ace_admin_campaignrun_change", pk)
+
+    def _control(self, request, runs, action):
+        verbs = {"pause": (tasks.pause, "paused"), "resume": (tasks.resume, "resumed"),
+                 "cancel": (tasks.cancel, "cancelled")}
+        if action not in verbs:
+            raise PermissionDenied
+        function, past = verbs[action]
+        changed = [run for run in runs if function(run)]
+        skipped = len(runs) - len(changed)
+        if changed:
+            self.message_user(request, f"{len(changed)} run(s) {past}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} run(s) could not be {past} (not in a state that allows it).",
+                              messages.WARNING)
+
+    @admin.action(description="Pause the selected runs", permissions=["change"])
+    def pause_runs(self, request, queryset):
+        self._control(request, list(queryset), "pause")
+
+    @admin.action(description="Resume the selected runs", permissions=["change"])
+    def resume_runs(self, request, queryset):
+        self._control(request, list(queryset), "resume")
+
+    @admin.action(description="Cancel the selected runs", permissions=["change"])
+    def cancel_runs(self, request, queryset):
+        self._control(request, list(queryset), "cancel")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        failures = (DeliveryLog.objects.filter(campaign_run_id=object_id)
+                    .exclude(status__in=["sent", "denied", "sending", "retrying"])
+                    .order_by("id")[:100] if str(object_id).isdigit() else [])
+        extra = {"failures": failures, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
