@@ -159,3 +159,18 @@ def test_sample_data_errors_are_explained(text, message):
         parse_context(text)
     assert parse_context("") == {}
     assert parse_context('{"a": [1]}') == {"a": [1]}
+
+
+def test_push_parts_render_through_the_push_renderer(db):
+    from ace_admin.models import MessageType
+    from ace_admin.preview import PreviewRequest
+
+    message_type = MessageType.objects.create(app_label="tests", name="greeting",
+                                              sample_context={"first_name": "Ada", "code": "1234"})
+    preview = render_preview(PreviewRequest(message_type=message_type, context=dict(message_type.sample_context),
+                                            channel_type=ChannelType.PUSH))
+    assert preview.error is None
+    assert preview.channel_name == "file_push"
+    assert (preview.part("title").value, preview.part("body").value) == ("Hi Ada", "Your code is 1234.")
+    assert preview.part("title").source.kind == "file"
+    assert preview.html_document == ""

@@ -179,3 +179,17 @@ def test_send_test_reports_the_delivery_error(client, staff, demo, smtp_settings
     assert "not sent" in page and "No such mailbox" in page
     [entry] = DeliveryLog.objects.all()
     assert (entry.status, entry.is_test) == ("failed", True)
+
+
+def test_layout_preview_renders_with_a_chosen_message_type(client, staff, demo):
+    layout = Template.objects.create(name="ace/email/button.html",
+                                     content='<a class="btn" href="{{ url }}">{{ label }}!</a>')
+    url = reverse("admin:ace_admin_template_preview", args=[layout.pk])
+    response = client.post(f"{url}?message_type={demo['password_reset'].pk}", {
+        "_ace_preview": "1", "name": layout.name, "language": "", "site": "",
+        "content": '<b class="edited">{{ label }}</b>'})
+    assert response.status_code == 200
+    html = frame_html(client, response)
+    assert '<b class="edited">Choose a new password</b>' in html
+    layout.refresh_from_db()
+    assert "edited" not in layout.content
