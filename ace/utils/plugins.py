@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import logging
 
 from django.core.exceptions import ImproperlyConfigured
 from stevedore.enabled import EnabledExtensionManager
-from stevedore.extension import ExtensionManager
 
 LOG = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ def check_plugin(extension, namespace, names=None) -> bool:
 
 def available_names(namespace: str) -> list[str]:
     """The names of every plug-in installed under ``namespace``, enabled or not."""
-    return sorted(ext.name for ext in ExtensionManager(namespace, invoke_on_load=False))
+    # Read from the package metadata: listing names must not import every plug-in.
+    return sorted({entry_point.name for entry_point in importlib.metadata.entry_points(group=namespace)})
 
 
 def get_manager(namespace: str, names=None) -> EnabledExtensionManager:
@@ -42,11 +43,35 @@ def get_manager(namespace: str, names=None) -> EnabledExtensionManager:
                 f"No ACE plug-in named {', '.join(map(repr, unknown))} is installed in {namespace!r}; "
                 f"installed: {', '.join(known) or 'none'}."
             )
-    return EnabledExtensionManager(
+    return _NamedEnabledExtensionManager(
+        names,
         namespace=namespace,
         check_func=functools.partial(check_plugin, namespace=namespace, names=names),
         invoke_on_load=True,
+        on_load_failure_callback=functools.partial(_load_failed, names=names),
     )
+
+
+def _load_failed(manager, entry_point, error, names=None) -> None:
+    # A plug-in the settings ask for must load; one nobody asked for only gets logged.
+    if names is not None:
+        raise ImproperlyConfigured(
+            f"ACE plug-in {entry_point.name!r} ({entry_point.value}) cannot be loaded: {error}") from error
+    LOG.error("ACE plug-in %s (%s) cannot be loaded: %s", entry_point.name, entry_point.value, error)
+
+
+class _NamedEnabledExtensionManager(EnabledExtensionManager):
+    """An ``EnabledExtensionManager`` that, given names, never imports the other plug-ins of the namespace
+    (an installed but unused plug-in may need apps or libraries this project does not have)."""
+
+    def __init__(self, names, **kwargs):
+        self._wanted = None if names is None else set(names)  # set before loading, which __init__ does
+        super().__init__(**kwargs)
+
+    def _load_one_plugin(self, ep, *args, **kwargs):
+        if self._wanted is not None and ep.name not in self._wanted:
+            return None
+        return super()._load_one_plugin(ep, *args, **kwargs)
 
 
 def get_plugins(namespace: str, names=None) -> list:

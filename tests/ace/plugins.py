@@ -50,6 +50,7 @@ ENTRY_POINTS = {
         "tests_disabled": "tests.ace.plugins:DisabledPolicy",
         "tests_string_deny": "tests.ace.plugins:StringDenyPolicy",
         "tests_not_a_result": "tests.ace.plugins:NotAResultPolicy",
+        "tests_broken": "tests.ace.no_such_module:Policy",
     },
 }
 

@@ -45,3 +45,18 @@ def test_check_plugin():
 
 def test_available_names_lists_disabled_too():
     assert {"tests_deny_push", "tests_disabled"} <= set(available_names(NAMESPACE))
+
+
+def test_a_named_plugin_that_cannot_load_is_a_configuration_error():
+    with pytest.raises(ImproperlyConfigured, match="'tests_broken'.*cannot be loaded.*no_such_module"):
+        get_plugins(NAMESPACE, names=["tests_deny_push", "tests_broken"])
+
+
+def test_plugins_not_named_are_never_imported():
+    # tests_broken is installed but cannot be imported: asking for others must not touch it.
+    assert [ext.name for ext in get_plugins(NAMESPACE, names=["tests_deny_push"])] == ["tests_deny_push"]
+
+
+def test_a_broken_plugin_nobody_named_is_skipped_when_loading_all():
+    names = [ext.name for ext in get_plugins(NAMESPACE)]
+    assert "tests_broken" not in names and "tests_deny_push" in names
