@@ -4,6 +4,15 @@ The editor (CKEditor 4.22, out of support, CVE-2024-24815) and the preview show 
 imported; the policy makes sure none of it can run script: no inline script, no ``eval``, nothing from
 another origin. The rendered email itself is served from its own URL with :data:`RENDERED_EMAIL_POLICY`
 and shown in an ``<iframe sandbox>`` without ``allow-scripts``.
+
+What CKEditor 4.22 needs under such a policy (measured in Chromium): no ``'unsafe-eval'`` and no foreign
+origin, but ``'unsafe-inline'`` scripts for its own UI — ``on*`` attributes calling
+``CKEDITOR.tools.callFunction(n, ...)`` on toolbar buttons, combos, panels and the element path,
+``href="javascript:..."`` links, the editing frame's ``<script id="cke_actscrpt">`` that reports the frame
+ready, and each panel frame's ``<body onload>``. Blocked, the editor loads but never becomes ready. Rather than
+allow inline script, ``ace_admin/static/ace_admin/preview/ckeditor_csp.js`` (loaded from this site) binds
+exactly those calls as listeners. Chromium still logs one violation per blocked attribute while CKEditor builds
+its toolbar; they are harmless. Styles need ``'unsafe-inline'`` (style attributes), which runs no code.
 """
 
 from __future__ import annotations

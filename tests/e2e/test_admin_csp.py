@@ -97,3 +97,20 @@ def test_editor_with_inline_script_in_the_page_itself_is_blocked(admin_page, liv
     admin_page.wait_for_timeout(800)
     assert hits == []
     assert any("Content Security Policy" in line for line in admin_page.log.console)
+
+
+def test_editor_and_preview_pages_load_nothing_from_another_origin(admin_page, live_url, demo_content):
+    own = live_url("")
+    foreign = []
+    admin_page.context.on("request", lambda request: foreign.append(request.url) if not request.url.startswith(
+        (own, "data:", "about:", "blob:")) else None)
+    body = Template.objects.get(name=BODY, language="fr")
+    admin_page.goto(live_url(f"/admin/ace_admin/template/{body.pk}/change/"))
+    admin_page.wait_for_function("() => Object.values(CKEDITOR.instances).some(e => e.status === 'ready')")
+    admin_page.goto(live_url(f"/admin/ace_admin/messagetype/{body.message_type_id}/change/"))
+    admin_page.wait_for_function("() => Object.values(CKEDITOR.instances).every(e => e.status === 'ready')")
+    admin_page.goto(live_url(f"/admin/ace_admin/messagetype/{body.message_type_id}/preview/"))
+    admin_page.frame_locator("#ace-preview-frame").locator("body").wait_for()
+    admin_page.wait_for_timeout(500)
+    assert foreign == []
+    assert not [line for line in admin_page.log.console if "Refused to" in line]
