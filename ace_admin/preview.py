@@ -171,6 +171,8 @@ def pick_channel(request: PreviewRequest, message: Message):
 def render_preview(request: PreviewRequest, address: str = "") -> Preview:
     """Render every part of the message type for ``request``; errors and warnings are reported, not raised."""
     message = build_message(request, address)
+    # What send() adds before rendering (ACE_MESSAGE_PREPARERS: unsubscribe and preference links...).
+    ace_send.prepare(message)
     preview = Preview(channel_type=request.channel_type)
     try:
         channel, preview.channel_note = pick_channel(request, message)
@@ -204,7 +206,7 @@ def render_preview(request: PreviewRequest, address: str = "") -> Preview:
         preview.parts.append(Part(fld, PART_LABELS.get(fld, fld), name, value, source, note))
     if rendered is not None:
         _finish_email(preview, rendered, message, channel)
-        preview.warnings += _missing_variable_warnings(preview.sources, request)
+        preview.warnings += _missing_variable_warnings(preview.sources, request, message.context)
     return preview
 
 
@@ -390,7 +392,7 @@ def missing_variables(source: str, context: dict, also_bound=frozenset()) -> lis
     return list(dict.fromkeys(missing))
 
 
-def _missing_variable_warnings(sources: list[TemplateSource], request: PreviewRequest) -> list[str]:
+def _missing_variable_warnings(sources: list[TemplateSource], request: PreviewRequest, context: dict) -> list[str]:
     warnings = []
     contents = _contents_of(sources, request)
     # Names one template defines (include ... with, for, with) count for all: a static check cannot follow
@@ -402,7 +404,7 @@ def _missing_variable_warnings(sources: list[TemplateSource], request: PreviewRe
         text = contents.get((source.kind, source.pk, source.name))
         if not text:
             continue
-        for path in missing_variables(text, request.context, bound):
+        for path in missing_variables(text, context, bound):
             warnings.append(f"{source.name} uses {{{{ {path} }}}}, which the sample data does not have "
                             f"(it renders empty).")
     return warnings

@@ -174,3 +174,14 @@ def test_push_parts_render_through_the_push_renderer(db):
     assert (preview.part("title").value, preview.part("body").value) == ("Hi Ada", "Your code is 1234.")
     assert preview.part("title").source.kind == "file"
     assert preview.html_document == ""
+
+
+def test_preview_includes_what_message_preparers_add(preview_request):
+    name = "demo/edx_ace/newsletter/email/body.txt"
+    overlay = {name: "Hi {{ first_name }}. Unsubscribe: {{ unsubscribe_url }}"}
+    request = preview_request("newsletter", language="en", overlay=overlay)
+    preview = render_preview(request, "ada@example.org")
+    assert preview.error is None
+    text = preview.part("body").value
+    assert "Unsubscribe: http" in text
+    assert not any("unsubscribe_url" in warning for warning in preview.warnings)
