@@ -32,6 +32,7 @@ DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 
 help:
 	@echo "make demo        create .venv, migrate, load fixtures/, print an admin login, serve on $(DEMO_HOST):$(PORT)"
+	@echo "                 (with a Celery worker + beat for campaigns; messages land in var/outbox/)"
 	@echo "make test        create/refresh .venv and run the whole test suite (PYTEST_ARGS=... to narrow)"
 	@echo "make lint        ruff check"
 	@echo "make bench       run every benchmark in bench/ (prints figures)"
@@ -74,8 +75,12 @@ demo: venv
 		echo "No fixtures in fixtures/: starting without demo content."; \
 	fi
 	@$(DEMO_ENV) $(BIN)/python manage.py ace_demo --host $(DEMO_HOST) --port $(PORT) $(ACE_DEMO_ARGS)
-	@# Celery worker + beat for scheduled campaigns go here, started in the background before the web
-	@# server and stopped with it.
+	@# A Celery worker with beat (scheduled campaigns) on the broker that needs no server (files under
+	@# var/celery/), in the background, stopped with the web server.
+	@echo "Starting a Celery worker with beat for campaigns (log: var/worker.log)"
+	@$(DEMO_ENV) $(BIN)/celery -A config worker -B --loglevel INFO --schedule var/celerybeat-schedule \
+		>var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py runserver --insecure $(DEMO_HOST):$(PORT)
 
 # Browser tests (tests/e2e, marker e2e) skip themselves when Chromium is absent; say so loudly, since a
