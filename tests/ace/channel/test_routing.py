@@ -132,3 +132,16 @@ def test_get_channel_for_message_without_settings_uses_the_default(settings):
     assert get_channel_for_message(ChannelType.EMAIL, make_message()).name == "file_email"
     assert get_channel_for_message(ChannelType.EMAIL, make_message(options={"transactional": True})).name == \
         "file_email"
+
+
+def test_the_documented_sample_settings_work_without_sailthru_credentials(settings):
+    """The django_email sample settings: Sailthru by default, django_email for transactional mail. With
+    no Sailthru credentials, sailthru_email cannot be enabled and django_email serves both."""
+    settings.ACE_CHANNEL_DEFAULT_EMAIL = "sailthru_email"
+    settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
+    settings.ACE_ENABLED_CHANNELS = ["sailthru_email", "django_email"]
+    settings.ACE_CHANNEL_SAILTHRU_API_KEY = None
+    assert channels().names() == ["django_email"]
+    send(make_message(name="emailonly"))
+    send(make_message(name="emailonly", options={"transactional": True}))
+    assert [m.to for m in mail.outbox] == [["ann@example.com"], ["ann@example.com"]]
