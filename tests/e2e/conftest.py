@@ -1,6 +1,6 @@
 """Browser fixtures for tests/e2e: headless Debian Chromium driven by Playwright against pytest-django's live server.
 
-Reusable by every browser test: ``browser`` (one Chromium per session), ``page`` (a fresh context per
+Reusable by every browser test: ``browser`` (one Chromium for tests/e2e), ``page`` (a fresh context per
 test that records console messages and CSP violations), ``staff_user`` and ``admin_page`` (a page
 logged in to the admin as ``staff_user``), ``live_url`` (builds absolute URLs on the live server) and
 ``screenshot_dir`` (var/artifacts/screenshots/, kept by CI). Every test here is marked ``e2e`` and
@@ -20,11 +20,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "screenshots"
 STAFF_PASSWORD = "e2e-Staff-password-1"
 
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make between two
-# browser actions are still plain synchronous code, so Django's async-safety guard is lifted for them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).resolve().parent
     missing = not os.access(CHROMIUM, os.X_OK)
@@ -36,15 +31,26 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """One headless Chromium for the whole session."""
+    """One headless Chromium for the browser tests (stopped after the last of them)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    # Playwright's sync API keeps an event loop running in the test thread; the ORM calls the tests make
+    # between two browser actions are still plain synchronous code, so Django's async-safety guard is lifted
+    # while the browser runs (and only then: the tests of other packages keep it).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class PageLog:
