@@ -5,6 +5,8 @@ import email.policy
 
 import pytest
 from django.core import mail
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ace import send
 from ace.channel import ChannelType, channels
@@ -195,3 +197,22 @@ def test_from_address_option_of_the_wrong_type_is_refused(mailbox):
     with pytest.raises(InvalidMessageError, match="from address"):
         _send_email(make_message(options={"from_address": ["a@example.org"]}))
     assert mailbox.messages == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(subject=st.text(min_size=1, max_size=80), from_name=st.text(max_size=60))
+def test_no_subject_or_from_name_can_add_a_header_or_recipient(subject, from_name):
+    """Whatever a template renders into the subject or from name, the email keeps the same headers and the
+    same single recipient."""
+    mail.outbox.clear()
+    outcomes = _send_email(make_message(name="headerinject", context={"evil_subject": subject,
+                                                                      "evil_name": from_name}))
+    if not outcomes[0].sent:  # e.g. a subject of only spaces renders empty; never a partial send
+        assert mail.outbox == []
+        return
+    [sent] = mail.outbox
+    parsed = email.message_from_bytes(sent.message().as_bytes(), policy=email.policy.default)
+    assert sent.recipients() == ["ann@example.com"]
+    assert {key.lower() for key in parsed.keys()} == {
+        "subject", "from", "to", "date", "message-id", "mime-version", "content-type", "x-ace-message-id"}
+    assert [a.addr_spec for a in parsed["From"].addresses] == ["no-reply@example.org"]
