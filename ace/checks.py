@@ -45,3 +45,19 @@ def check_channels(app_configs=None, **kwargs):
         errors.append(checks.Error(str(error), hint=f"Fix ACE_ENABLED_POLICIES ({POLICY_NAMESPACE}).",
                                    id="ace.E003"))
     return errors
+
+
+#: Numeric settings: (name, smallest sensible value).
+_NUMBERS = (("ACE_DELIVERY_MAX_ATTEMPTS", 1), ("ACE_DEFAULT_EXPIRATION_DELAY", 0),
+            ("ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY", 0))
+
+
+@checks.register("ace")
+def check_numbers(app_configs=None, **kwargs):
+    errors = []
+    for setting, smallest in _NUMBERS:
+        value = getattr(ace_settings, setting)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < smallest:
+            errors.append(checks.Error(f"{setting} must be a number of at least {smallest}; it is {value!r}.",
+                                       id="ace.E004"))
+    return errors

@@ -35,6 +35,10 @@ def get_manager(namespace: str, names=None) -> EnabledExtensionManager:
     ``names`` limits the plug-ins to those names; a name that no installed plug-in has is a
     configuration mistake and raises ``ImproperlyConfigured``.
     """
+    if isinstance(names, str):  # a common slip: ACE_ENABLED_CHANNELS = "django_email"
+        raise ImproperlyConfigured(
+            f"The {namespace!r} plug-ins to enable must be a list of names, not the string {names!r} "
+            f"(write [{names!r}]).")
     if names is not None:
         known = available_names(namespace)
         unknown = [name for name in names if name not in known]

@@ -145,3 +145,19 @@ def test_the_documented_sample_settings_work_without_sailthru_credentials(settin
     send(make_message(name="emailonly"))
     send(make_message(name="emailonly", options={"transactional": True}))
     assert [m.to for m in mail.outbox] == [["ann@example.com"], ["ann@example.com"]]
+
+
+def test_enabled_channels_given_as_a_string_is_refused_clearly(settings):
+    settings.ACE_ENABLED_CHANNELS = "django_email"
+    with pytest.raises(ImproperlyConfigured, match=r"list of names.*\['django_email'\]"):
+        send(make_message())
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("setting,value", [("ACE_DELIVERY_MAX_ATTEMPTS", 0), ("ACE_DELIVERY_MAX_ATTEMPTS", "5"),
+                                           ("ACE_DEFAULT_EXPIRATION_DELAY", -1),
+                                           ("ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY", None)])
+def test_system_check_reports_bad_numbers(settings, setting, value):
+    setattr(settings, setting, value)
+    with pytest.raises(SystemCheckError, match=rf"ace\.E004.*{setting}"):
+        call_command("check")
