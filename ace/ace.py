@@ -40,6 +40,8 @@ _RAISED = (DeliveryStatus.FAILED,)
 def _channel_types(limit_to_channels) -> list[ChannelType]:
     if limit_to_channels is None:
         return list(ChannelType)
+    if isinstance(limit_to_channels, ChannelType | str):  # one channel type given on its own
+        limit_to_channels = [limit_to_channels]
     wanted = set()
     for value in limit_to_channels:
         try:

@@ -64,7 +64,7 @@ def test_email_is_delivered_before_push(file_channel_dir, sent_signals):
     assert [sender.channel_type for sender, _ in sent_signals] == [ChannelType.EMAIL, ChannelType.PUSH]
 
 
-@pytest.mark.parametrize("limit", [[ChannelType.EMAIL], ("email",)])
+@pytest.mark.parametrize("limit", [[ChannelType.EMAIL], ("email",), {ChannelType.EMAIL}, ChannelType.EMAIL, "email"])
 def test_limit_to_email_skips_push(file_channel_dir, limit):
     result = send(make_message(), limit_to_channels=limit)
     assert [o.channel_type for o in result] == [ChannelType.EMAIL]
