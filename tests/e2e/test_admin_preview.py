@@ -130,3 +130,21 @@ def test_screenshots_at_desktop_and_mobile_width(admin_page, live_url, demo_cont
         admin_page.screenshot(path=str(screenshot_dir / f"preview-{name}-mobile.png"), full_page=True)
         assert (screenshot_dir / f"preview-{name}-desktop.png").stat().st_size > 10_000
         assert (screenshot_dir / f"preview-{name}-mobile.png").stat().st_size > 10_000
+
+
+def test_message_type_form_previews_unsaved_inline_edits(admin_page, live_url, demo_content):
+    message_type = demo_content["password_reset"]
+    subject = message_type.templates.get(part="subject.txt", language="fr")
+    admin_page.goto(live_url(f"/admin/ace_admin/messagetype/{message_type.pk}/change/"))
+    field = admin_page.evaluate("text => [...document.querySelectorAll(\"textarea[name$='-content']\")]"
+                                ".find(box => box.value === text).name", subject.content)
+    admin_page.fill(f"textarea[name='{field}']", "Objet pas encore enregistré pour {{ first_name }}")
+    with admin_page.context.expect_page() as new_tab:
+        admin_page.click("#ace-preview-unsaved")
+    preview = new_tab.value
+    preview.wait_for_load_state()
+    preview.select_option("#id_language", "fr")
+    preview.click("input[name=refresh]")
+    assert preview.locator("#ace-part-subject").inner_text() == "Objet pas encore enregistré pour Ada"
+    subject.refresh_from_db()
+    assert "pas encore" not in subject.content
