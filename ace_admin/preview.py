@@ -452,7 +452,9 @@ def send_test(request: PreviewRequest, addresses: list[str]) -> list[TestSend]:
         if outcome is None:
             results.append(TestSend(address, "not sent", f"no {request.channel_type.value} channel is enabled"))
             continue
-        detail = outcome.reason or (f"{type(outcome.error).__name__}: {outcome.error}" if outcome.error else "")
+        policy_reason = (outcome.details or {}).get("policy_reason")
+        detail = ": ".join(filter(None, [outcome.reason, policy_reason])) or (
+            f"{type(outcome.error).__name__}: {outcome.error}" if outcome.error else "")
         results.append(TestSend(address, outcome.status.value, detail, outcome.channel_name or ""))
     return results
 

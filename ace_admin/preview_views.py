@@ -47,7 +47,8 @@ class PreviewForm(forms.Form):
                               help_text="The values the templates are rendered with. Edit to try other cases; "
                                         "this is not saved.")
     overlay = forms.CharField(required=False, widget=forms.HiddenInput)
-    recipients = forms.ChoiceField(required=False, widget=forms.RadioSelect, label="Send a test to")
+    recipients = forms.ChoiceField(required=False, widget=forms.RadioSelect, label="Send a test to",
+                                   help_text="Your own address, or the seed addresses set on the message type.")
 
     def __init__(self, *args, message_type, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -193,3 +193,13 @@ def test_layout_preview_renders_with_a_chosen_message_type(client, staff, demo):
     assert '<b class="edited">Choose a new password</b>' in html
     layout.refresh_from_db()
     assert "edited" not in layout.content
+
+
+def test_send_test_of_a_disabled_message_type_says_it_was_denied(client, staff, demo, smtp_settings):
+    message_type = demo["newsletter"]
+    message_type.enabled = False
+    message_type.save()
+    page = send(client, message_type).content.decode()
+    assert "not sent (denied)" in page and "message type disabled" in page
+    assert smtp_settings.messages == []
+    assert list(DeliveryLog.objects.values_list("status", "is_test")) == [("denied", True)]
