@@ -102,11 +102,38 @@ class DatabasePolicy(Policy):
     @staticmethod
     def _opt_out(message, info, category: str) -> dict[ChannelType, str]:
         """Channel types denied by the recipient's opt-outs and suppressions, read in one query (a UNION)."""
-        from ace_admin.models import OptOut, Suppression, identity_hash
+        from ace_admin.models import Suppression
 
         who = _recipient_filter(message, "lms_user_id", "email")
         if who is None:
             return {}
+        prefetched = _prefetched.get()
+        if prefetched is not None:  # a campaign batch read every recipient's rows in two queries
+            found = prefetched.rows_for(message, info, category)
+        else:
+            found = DatabasePolicy._opt_out_rows(message, who, info, category)
+            if found is None:
+                return {}
+        denied: dict[ChannelType, str] = {}
+        for pk, kind, text, opt_type in found:
+            if kind == 0:
+                scope = (f"category {text}" if text else f"message type {message.app_label}.{message.name}"
+                         if opt_type else "all non-transactional messages")
+                reason, channel_types = f"opt-out #{pk} ({scope})", list(ChannelType)
+            else:
+                # A dead address stops email only; an erased person receives nothing non-transactional.
+                reason = f"suppressed address #{pk} ({text})"
+                channel_types = list(ChannelType) if text == Suppression.REASON_ERASED else [ChannelType.EMAIL]
+            for channel_type in channel_types:
+                denied.setdefault(channel_type, reason)
+        return denied
+
+    @staticmethod
+    def _opt_out_rows(message, who, info, category: str):
+        """The recipient's opt-outs and suppressions as (pk, kind, text, message type) rows, in one query; None
+        where database access is blocked."""
+        from ace_admin.models import OptOut, Suppression, identity_hash
+
         # An opt-out with neither category nor message type covers every non-transactional message.
         what = Q(category="", message_type__isnull=True)
         if category:
@@ -128,29 +155,13 @@ class DatabasePolicy(Policy):
         suppressions = Suppression.objects.filter(hashes, lifted_at__isnull=True).order_by().annotate(
             k=Value(1, output_field=IntegerField()), a=F("reason"),
             b=Value(None, output_field=BigIntegerField())).values_list("pk", "k", "a", "b")
-        prefetched = _prefetched.get()
         try:
-            if prefetched is not None:  # a campaign batch read every recipient's rows in two queries
-                found = prefetched.rows_for(message, info, category)
-            else:
-                found = sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
+            found = sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
         except RuntimeError as error:
             if not stamp.database_blocked(error):
                 raise
-            return {}
-        denied: dict[ChannelType, str] = {}
-        for pk, kind, text, opt_type in found:
-            if kind == 0:
-                scope = (f"category {text}" if text else f"message type {message.app_label}.{message.name}"
-                         if opt_type else "all non-transactional messages")
-                reason, channel_types = f"opt-out #{pk} ({scope})", list(ChannelType)
-            else:
-                # A dead address stops email only; an erased person receives nothing non-transactional.
-                reason = f"suppressed address #{pk} ({text})"
-                channel_types = list(ChannelType) if text == Suppression.REASON_ERASED else [ChannelType.EMAIL]
-            for channel_type in channel_types:
-                denied.setdefault(channel_type, reason)
-        return denied
+            return None
+        return found
 
     @staticmethod
     def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:

@@ -117,3 +117,39 @@ def test_demo_code_audience(greeting, run_on_commit):
     run.refresh_from_db()
     assert run.sent == 7
     assert sorted(m.to[0] for m in mail.outbox)[0] == "learner1@demo.example"
+
+
+def _policy_queries(greeting, run_on_commit, size, name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = make_campaign(greeting, make_audience(size, name=name, domain=f"{name}.example"), name=name)
+    with CaptureQueriesContext(connection) as queries:
+        run_on_commit(tasks.start_run, campaign)
+    return [q["sql"] for q in queries if "ace_admin_optout" in q["sql"] or "ace_admin_suppression" in q["sql"]]
+
+
+def test_policies_for_a_whole_batch_take_the_same_few_queries_whatever_its_size(greeting, run_on_commit):
+    small = _policy_queries(greeting, run_on_commit, 5, "small")
+    large = _policy_queries(greeting, run_on_commit, 60, "large")
+    assert len(small) == len(large) == 2  # one for opt-outs, one for suppressions, per batch
+
+
+def test_batch_policy_checks_deny_what_single_checks_deny(greeting, run_on_commit):
+    from ace_admin.models import MessageType, Suppression
+
+    other = MessageType.objects.create(app_label="tests", name="other")
+    OptOut.objects.create(lms_user_id="1", message_type=greeting)  # this message type, by user id
+    OptOut.objects.create(email="p2@example.org")  # everything non-transactional
+    OptOut.objects.create(email="p3@example.org", message_type=other)  # another type: not denied
+    OptOut.objects.create(email="p4@example.org", category="other-category")  # another category: not denied
+    Suppression.objects.create(email="p5@example.org", reason=Suppression.REASON_BOUNCE)
+    run = run_on_commit(tasks.start_run, make_campaign(greeting, make_audience(6)))
+    statuses = dict(DeliveryLog.objects.filter(campaign_run=run).values_list("recipient_address", "status"))
+    assert statuses == {"p1@example.org": "denied", "p2@example.org": "denied", "p3@example.org": "sent",
+                        "p4@example.org": "sent", "p5@example.org": "denied", "p6@example.org": "sent"}
+    policies = dict(DeliveryLog.objects.filter(campaign_run=run, status="denied")
+                    .values_list("recipient_address", "policy"))
+    assert "message type tests.greeting" in policies["p1@example.org"]
+    assert "all non-transactional messages" in policies["p2@example.org"]
+    assert "suppressed address" in policies["p5@example.org"]
