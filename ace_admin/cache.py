@@ -7,11 +7,13 @@ shared stamp once per message sent and reloads when it changed, so an edit is us
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 import weakref
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 
 STAMP_KEY = "ace_admin:config-version"
 
@@ -79,18 +81,54 @@ def bump_after_write() -> None:
 bump = bump_config = bump_templates
 
 
-def current_stamp(message=None) -> str:
-    """The shared stamp; read once per ``message`` when one is given (a send renders several templates)."""
-    if message is not None:
-        stamp = _per_message.get(message)
-        if stamp is not None:
-            return stamp
+# For a file-based cache: the stamp file's identity (inode, mtime, size) when last read, and the stamp.
+# A write replaces the file, so an unchanged identity means an unchanged stamp: a stat() instead of
+# open + read + unpickle on every send.
+_file_seen: list = [None, None]
+
+
+_stamp_path: list = [None, None]  # (cache backend object, path of its stamp file)
+
+
+def _stamp_file() -> str | None:
+    backend = caches["default"]
+    if not isinstance(backend, FileBasedCache):
+        return None
+    if _stamp_path[0] is not backend:
+        _stamp_path[:] = [backend, backend._key_to_file(STAMP_KEY)]
+    return _stamp_path[1]
+
+
+def _read_shared_stamp() -> str:
+    path = _stamp_file()
+    identity = None
+    if path is not None:
+        try:
+            info = os.stat(path)
+            identity = (path, info.st_ino, info.st_mtime_ns, info.st_size)
+        except OSError:
+            identity = None
+        if identity is not None and _file_seen[0] == identity:
+            return _file_seen[1]
     stamp = cache.get(STAMP_KEY)
     if stamp is None:
         # Cache empty (first start, cleared, evicted): create a stamp so every process agrees on it.
         stamp = uuid.uuid4().hex
         if not cache.add(STAMP_KEY, stamp, None):
             stamp = cache.get(STAMP_KEY) or stamp
+        identity = None  # the file was just written: take its identity on the next read
+    if identity is not None:
+        _file_seen[:] = [identity, stamp]
+    return stamp
+
+
+def current_stamp(message=None) -> str:
+    """The shared stamp; read once per ``message`` when one is given (a send renders several templates)."""
+    if message is not None:
+        stamp = _per_message.get(message)
+        if stamp is not None:
+            return stamp
+    stamp = _read_shared_stamp()
     if message is not None:
         try:
             _per_message[message] = stamp

@@ -102,6 +102,8 @@ class Loader(BaseLoader):
         self._stamp = None
         self._index: dict[str, list[_Variant]] = {}
         self._compiled: dict[int, GuardedTemplate] = {}
+        # (name, language, site) -> (the index it was computed from, ordered variants)
+        self._choices: dict[tuple, tuple] = {}
 
     # -- cache -----------------------------------------------------------------------------------------------
 
@@ -114,7 +116,7 @@ class Loader(BaseLoader):
                 index = self._load()
                 if index is None:  # database unavailable: defer to the files, try again next time
                     return {}
-                self._index, self._compiled, self._stamp = index, {}, current
+                self._index, self._compiled, self._choices, self._stamp = index, {}, {}, current
             return self._index
 
     def _load(self) -> dict[str, list[_Variant]] | None:
@@ -137,16 +139,27 @@ class Loader(BaseLoader):
 
     def reset(self):
         with self._lock:
-            self._stamp, self._index, self._compiled = None, {}, {}
+            self._stamp, self._index, self._compiled, self._choices = None, {}, {}, {}
 
     # -- lookup ----------------------------------------------------------------------------------------------
 
     def candidates(self, template_name: str) -> list[_Variant]:
         """The published variants of ``template_name`` for the current message, best first."""
-        variants = self._current_index().get(template_name)
+        index = self._current_index()
+        variants = index.get(template_name)
         if not variants:
             return []
         site = message_site(presentation.current_message())
+        key = (template_name, translation.get_language(), site)
+        memo = self._choices.get(key)
+        if memo is not None and memo[0] is index:
+            return memo[1]
+        ordered = self._order(variants, site)
+        self._choices[key] = (index, ordered)
+        return ordered
+
+    @staticmethod
+    def _order(variants: list[_Variant], site) -> list[_Variant]:
         ordered = []
         for language in language_candidates(translation.get_language()):
             same_language = [variant for variant in variants if variant.language == language]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template import Engine, TemplateSyntaxError, engines
-from django.template.base import Lexer, Template, TokenType
+from django.template.base import Lexer, Template, TextNode, TokenType
 
 #: Tag libraries a template edited in the admin may {% load %}: formatting only, nothing that reads settings.
 ALLOWED_LIBRARIES = frozenset({"i18n", "l10n", "tz", "static", "acetags"})
@@ -17,19 +20,29 @@ FORBIDDEN_TAGS = frozenset({"debug"})
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_SECONDS = 2.0
-_BUDGET_KEY = "ace_admin.render_budget"
 
 
 class TemplateLimitExceeded(RuntimeError):
     """A DB template rendered too much text or took too long; nothing is sent."""
 
 
+@lru_cache(maxsize=1)
 def max_bytes() -> int:
+    """``ACE_ADMIN_TEMPLATE_MAX_BYTES``: the most text one DB template render may produce (default 2 MiB)."""
     return int(getattr(settings, "ACE_ADMIN_TEMPLATE_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
+@lru_cache(maxsize=1)
 def max_seconds() -> float:
+    """``ACE_ADMIN_TEMPLATE_MAX_SECONDS``: the longest one DB template render may take (default 2 s)."""
     return float(getattr(settings, "ACE_ADMIN_TEMPLATE_MAX_SECONDS", DEFAULT_MAX_SECONDS))
+
+
+@receiver(setting_changed)
+def _limits_changed(*, setting: str, **kwargs) -> None:
+    if setting.startswith("ACE_ADMIN_TEMPLATE_MAX_"):
+        max_bytes.cache_clear()
+        max_seconds.cache_clear()
 
 
 def project_engine() -> Engine:
@@ -81,43 +94,70 @@ def check_template_source(source: str, name: str = "") -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Render limits: every node of a DB template is wrapped to check the budget of the whole render.
+# Render limits. Checks are placed where work is not bounded by the template's own size, and kept off
+# the hot path: the clock is read once per loop iteration; output is counted for value-producing leaves
+# outside loops and for each outermost loop as a whole; the total is checked at the end.
 
 
-def _budget(context) -> list:
-    # The bottom dict of the render context lives for the whole render, across {% extends %}/{% include %}.
-    root = context.render_context.dicts[0]
-    budget = root.get(_BUDGET_KEY)
-    if budget is None:
-        budget = root[_BUDGET_KEY] = [time.monotonic(), 0, max_bytes(), max_seconds()]
-    return budget
+class _Budget:
+    __slots__ = ("deadline", "left", "limit", "seconds")
+
+    def __init__(self):
+        self.limit, self.seconds = max_bytes(), max_seconds()
+        self.deadline = time.monotonic() + self.seconds
+        self.left = self.limit
+
+    def too_much(self) -> TemplateLimitExceeded:
+        return TemplateLimitExceeded(f"Template rendered more than {self.limit // 1024} KiB of text; stopped.")
+
+    def too_long(self) -> TemplateLimitExceeded:
+        return TemplateLimitExceeded(f"Template took more than {self.seconds:g} s to render; stopped.")
 
 
-def _guard(node, leaf: bool):
+#: The budget of the outermost DB template being rendered in this context.
+_active: contextvars.ContextVar = contextvars.ContextVar("ace_admin_render_budget", default=None)
+
+
+def _count_output(node) -> None:
     original = node.render_annotated
 
     def render_annotated(context):
-        budget = _budget(context)
-        if time.monotonic() - budget[0] > budget[3]:
-            raise TemplateLimitExceeded(f"Template took more than {budget[3]:g} s to render; stopped.")
         output = original(context)
-        if leaf:
-            budget[1] += len(output)
-            if budget[1] > budget[2]:
-                raise TemplateLimitExceeded(
-                    f"Template rendered more than {budget[2] // 1024} KiB of text; stopped.")
+        budget = _active.get()
+        if budget is not None:
+            budget.left -= len(output)
+            if budget.left < 0:
+                raise budget.too_much()
         return output
 
     node.render_annotated = render_annotated
 
 
-def _guard_nodelist(nodelist) -> None:
+def _check_time(node) -> None:
+    original = node.render_annotated
+
+    def render_annotated(context):
+        budget = _active.get()
+        if budget is not None and time.monotonic() > budget.deadline:
+            raise budget.too_long()
+        return original(context)
+
+    node.render_annotated = render_annotated
+
+
+def _guard_nodelist(nodelist, in_loop: bool = False) -> None:
     for node in nodelist:
-        children = [getattr(node, attr, None) for attr in node.child_nodelists]
-        children = [child for child in children if child]
-        _guard(node, leaf=not children)
-        for child in children:
-            _guard_nodelist(child)
+        children = [(attr, getattr(node, attr, None)) for attr in node.child_nodelists]
+        children = [(attr, child) for attr, child in children if child]
+        loop_body = getattr(node, "nodelist_loop", None)
+        if loop_body:
+            _check_time(loop_body[0])  # once per iteration
+            if not in_loop:
+                _count_output(node)
+        elif not in_loop and not children and not isinstance(node, TextNode):
+            _count_output(node)
+        for attr, child in children:
+            _guard_nodelist(child, in_loop or attr == "nodelist_loop")
 
 
 class GuardedTemplate(Template):
@@ -132,9 +172,23 @@ class GuardedTemplate(Template):
         super().__init__(template_string, *args, **kwargs)
         _guard_nodelist(self.nodelist)
 
-    def render(self, context):
-        output = super().render(context)
-        # Checked again on the whole text: output from filesystem templates it includes counts too.
-        if len(output) > max_bytes():
-            raise TemplateLimitExceeded(f"Template rendered more than {max_bytes() // 1024} KiB of text; stopped.")
+    def _render(self, context):
+        # Called for the template rendered and for DB templates it extends or includes: the outermost
+        # one opens the budget they all share.
+        outer = _active.get()
+        if outer is not None:
+            output = super()._render(context)
+            outer.left -= len(output)  # an included DB template counts whole (safe side: counted twice)
+            if outer.left < 0:
+                raise outer.too_much()
+            return output
+        budget = _Budget()
+        token = _active.set(budget)
+        try:
+            output = super()._render(context)
+        finally:
+            _active.reset(token)
+        # Checked again on the whole text: output of filesystem templates it includes counts too.
+        if len(output) > budget.limit:
+            raise budget.too_much()
         return output

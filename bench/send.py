@@ -248,11 +248,10 @@ def main(argv=None) -> None:
         "floor: Django render + EmailMultiAlternatives": floor_sender(get_connection),
         "ace.send, django_email": ace_sender(),
     }
-    # --- DB templates row goes here -----------------------------------------------------------
-    # When ace_admin's DB template loader lands: add a sender for the same message type with its
-    # five templates stored in the database (the DB loader in front of the file loaders), ace.send
-    # on the dummy backend, to `senders` above; its ratio is then to the same floor.
-    # ------------------------------------------------------------------------------------------
+    # The same message type with its templates stored in ace_admin's database (bench/db_templates.py).
+    from bench.db_templates import db_template_sender
+
+    senders["ace.send, django_email, DB templates"] = db_template_sender(ace_sender)
     rates, ratios = measure(senders, dummy_recipients, rounds)
     for index, name in enumerate(senders):
         rows.append((name, rates[name], ratios[name] if index else None, f"dummy backend, {dummy_count} msgs/run"))

@@ -10,7 +10,9 @@ USE_I18N = True
 USE_TZ = True
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
-INSTALLED_APPS = ["ace"]
+# ace_admin (and what its models refer to) for the "DB templates" row; bench/db_templates.py creates its tables.
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sites", "ace", "ace_admin"]
+SITE_ID = 1
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 TEMPLATES = [
     {

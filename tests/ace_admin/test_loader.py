@@ -223,3 +223,22 @@ def test_edit_seen_by_another_process_from_its_next_send(tmp_path):
             worker.stdin.close()
             worker.wait(timeout=30)
             Template.objects.all().delete()
+
+
+def test_a_stamp_written_by_another_process_into_the_file_cache_is_seen(db_template, tmp_path):
+    """The default (file-based) cache: this process notices a new stamp file written by another one."""
+    from django.core.cache.backends.filebased import FileBasedCache
+    from django.test import override_settings
+
+    location = str(tmp_path / "cache")
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                               "LOCATION": location}}):
+        db_template(SUBJECT, "Old text")
+        assert subject_of() == "Old text"
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE ace_admin_template SET content = %s WHERE name = %s", ["New text", SUBJECT])
+        assert subject_of() == "Old text"
+        other_process_cache = FileBasedCache(location, {})  # its own handle on the same directory
+        other_process_cache.set(stamp.STAMP_KEY, "bumped-elsewhere", None)
+        assert subject_of() == "New text"
+        assert stamp.current_stamp() == "bumped-elsewhere"
