@@ -209,3 +209,11 @@ def test_personalized_message_round_trips_with_the_type_fields():
     assert (message.expiration_time, message.log_level, message.send_uuid) == (later, 10, msg_type.uuid)
     decoded = Message.from_string(str(message))
     assert typed(decoded) == typed(message)
+
+
+def test_messages_pickle_for_task_queues_that_use_pickle():
+    import pickle
+
+    message = Message(app_label="tests", name="greeting", recipient=Recipient(1, "a@example.com"),
+                      context={"when": datetime(2030, 1, 1, tzinfo=UTC), "ids": {1, 2}}, options={"x": (1,)})
+    assert typed(pickle.loads(pickle.dumps(message))) == typed(message)
