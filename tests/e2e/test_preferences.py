@@ -87,6 +87,7 @@ def test_switch_a_category_off_and_the_next_campaign_send_is_denied(page, newsle
     assert "opt-out #" in rows["ann@example.com"].policy and "category newsletter" in rows["ann@example.com"].policy
     rows, delivered = run_campaign(newsletter["offers"], ["ann@example.com"])
     assert delivered == ["ann@example.com"]  # the other category still reaches her
+    assert page.log.csp_violations == [] and page.log.errors == []
 
 
 def test_preference_page_works_without_javascript_and_unsubscribes_from_all(browser, newsletter, live_server):

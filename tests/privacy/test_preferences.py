@@ -33,6 +33,9 @@ def test_page_lists_marketing_categories_with_labels_and_no_transactional_one(me
     assert checkboxes(page) == {"newsletter": True, "offers": True}
     assert '<label for="category-1">Newsletter</label>' in page
     assert "<legend>" in page and "<script" not in page
+    response = client.get(preferences_path(message_types))
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["Referrer-Policy"] == "same-origin" and "no-cache" in response["Cache-Control"]
     assert "ann@example.com" in page
 
 
