@@ -35,12 +35,15 @@ class Policy(metaclass=abc.ABCMeta):
         """A ``PolicyResult`` whose ``deny`` holds the channel types ``message`` must not go over."""
 
 
-@attr.s(frozen=True)
+@attr.s
 class PolicyResult:
     """:param deny: a set of ``ChannelType`` values to exclude when sending the message.
-    :param reason: optional words for people reading the delivery log (why it was denied)."""
+    :param reason: optional words for people reading the delivery log (why it was denied).
 
-    deny = attr.ib(factory=set, converter=frozenset)
+    ``deny`` is a plain ``set``, as documented, so a policy may build its result and then add to it;
+    :func:`evaluate` checks its values again when the policy returns it."""
+
+    deny = attr.ib(factory=set, converter=set)
     reason = attr.ib(default=None, kw_only=True)
 
     @deny.validator
@@ -79,6 +82,11 @@ def evaluate(message) -> tuple[set[ChannelType], dict[ChannelType, tuple[str, st
         result = policy.check(message)
         if not isinstance(result, PolicyResult):
             raise TypeError(f"Policy {_policy_name(policy)!r} returned {result!r}; check() must return a PolicyResult.")
+        if not all(isinstance(value, ChannelType) for value in result.deny):  # added to after construction
+            try:
+                result.check_set_of_channel_types(None, result.deny)
+            except TypeError as error:
+                raise TypeError(f"Policy {_policy_name(policy)!r}: {error}") from None
         for channel_type in result.deny:
             denied.setdefault(channel_type, (_policy_name(policy), result.reason))
         allowed -= result.deny

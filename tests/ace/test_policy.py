@@ -129,3 +129,27 @@ class PatchPoliciesWithPlainUnittest(unittest.TestCase):
         assert [type(p) for p in policy.policies()] == [StubPolicy]
         inner.doCleanups()
         assert policy.policies is original
+
+
+def test_policy_result_deny_is_a_set_a_policy_may_add_to(request, file_channel_dir):
+    class AddsLater(StubPolicy):
+        def check(self, message):
+            result = PolicyResult(deny=set())
+            result.deny.add(ChannelType.PUSH)
+            return result
+
+    class AddsAString(StubPolicy):
+        def check(self, message):
+            result = PolicyResult()
+            result.deny.add("push")
+            return result
+
+    assert PolicyResult(deny=[ChannelType.EMAIL]).deny == {ChannelType.EMAIL}
+    patch_policies(request, [AddsLater([])])
+    result = send(make_message())
+    assert [o.status for o in result] == [DeliveryStatus.SENT, DeliveryStatus.DENIED]
+    assert _push_files(file_channel_dir) == []
+    patch_policies(request, [AddsAString([])])
+    with pytest.raises(TypeError, match="AddsAString.*ChannelType"):
+        send(make_message())
+    assert len(mail.outbox) == 1
