@@ -28,6 +28,8 @@ _WHITESPACE = re.compile(r"\s+")
 _BLOCK_END = re.compile(r"(?i)<\s*(br\s*/?|/p|/div|/h[1-6]|/li|/tr|/table)\s*>")
 _DROP = re.compile(r"(?is)<(style|script|head)\b.*?</\1\s*>")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+_LINK = re.compile(
+    r"""(?is)<a\b[^>]*?\bhref\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))[^>]*>(?P<label>.*?)</a\s*>""")
 
 
 def one_line(value: str) -> str:
@@ -36,9 +38,21 @@ def one_line(value: str) -> str:
     return _WHITESPACE.sub(" ", value).strip()
 
 
+def _link_text(match: re.Match) -> str:
+    # Still HTML here: the caller unescapes the whole text once, the address included.
+    raw = (match.group("dq") or match.group("sq") or match.group("bare") or "").strip()
+    label = match.group("label")
+    shown = " ".join(html.unescape(strip_tags(label)).split())
+    if not raw or raw.startswith("#") or html.unescape(raw) == shown:
+        return label
+    return f"{label} ({raw})" if shown else raw
+
+
 def html_to_text(value: str) -> str:
-    """A readable plain-text version of an HTML body, for mail clients that show no HTML."""
+    """A readable plain-text version of an HTML body, for mail clients that show no HTML. Links keep their
+    address after their text, since a plain-text reader has no other way to follow them."""
     text = _DROP.sub("", value)
+    text = _LINK.sub(_link_text, text)
     text = _BLOCK_END.sub("\n", text)
     text = html.unescape(strip_tags(text))
     lines = [" ".join(line.split()) for line in text.splitlines()]

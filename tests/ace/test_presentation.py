@@ -78,3 +78,15 @@ def test_one_line_and_html_to_text():
     assert one_line(" a\n b\r\n\tc ") == "a b c"
     text = html_to_text("<style>p{}</style><h1>T</h1><p>a &amp; b</p><p>c<br>d</p>")
     assert text == "T\na & b\nc\nd\n"
+
+
+@pytest.mark.parametrize("body,text", [
+    ('<p>Reset: <a href="https://example.org/r?a=1&amp;b=2">this link</a>.</p>', "Reset: this link (https://example.org/r?a=1&b=2).\n"),
+    ('<a href="https://example.org/">https://example.org/</a>', "https://example.org/\n"),
+    ("<a href='#top'>Back to top</a>", "Back to top\n"),
+    ('<a class="btn" href=https://example.org/go><b>Go</b></a>', "Go (https://example.org/go)\n"),
+    ('<a href="https://example.org/pixel"><img src="x.png"></a>', "https://example.org/pixel\n"),
+])
+def test_derived_text_keeps_link_addresses(body, text):
+    assert html_to_text(body) == text
+

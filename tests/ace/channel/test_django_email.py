@@ -85,7 +85,7 @@ def test_text_part_derived_from_html_when_body_txt_missing(mailbox):
     [parsed] = mailbox.messages
     text, html = _parts(parsed)
     assert "<h1>Title for Ann</h1>" in html
-    assert text.split() == "Title for Ann First paragraph & more. Second link.".split()
+    assert text.split() == "Title for Ann First paragraph & more. Second link (https://example.org/x).".split()
     assert "<" not in text
 
 
