@@ -3,7 +3,8 @@
 ``SmtpServer`` runs aiosmtpd in a background thread on 127.0.0.1 and an ephemeral port. Each accepted
 message is kept as a ``Received`` (envelope sender, envelope recipients, the parsed ``email.message``).
 Replies can be scripted: refuse given addresses at RCPT or DATA with a 4xx/5xx reply (for every message,
-or for the next N times), or refuse the next N messages at DATA whatever their recipients.
+or for the next N times), or refuse the next N recipients at RCPT / the next N messages at DATA,
+whatever their addresses.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class _Script:
     rcpt: dict[str, _Rule] = field(default_factory=dict)
     data_for: dict[str, _Rule] = field(default_factory=dict)
     data_next: list[str] = field(default_factory=list)
+    rcpt_next: list[str] = field(default_factory=list)
 
 
 def _take(rules: dict[str, _Rule], address: str) -> str | None:
@@ -71,6 +73,8 @@ class _Handler:
         with self.server._lock:
             self.server.attempts.append(("RCPT", address))
             reply = _take(self.server._script.rcpt, address)
+            if reply is None and self.server._script.rcpt_next:
+                reply = self.server._script.rcpt_next.pop(0)
         if reply is not None:
             return reply
         envelope.rcpt_tos.append(address)
@@ -145,6 +149,11 @@ class SmtpServer:
         """Answer ``reply`` to DATA for the next ``count`` messages, whoever they are for."""
         with self._lock:
             self._script.data_next.extend([reply] * count)
+
+    def refuse_next_rcpt(self, reply: str, count: int = 1):
+        """Answer ``reply`` to the next ``count`` RCPT commands, whatever the address."""
+        with self._lock:
+            self._script.rcpt_next.extend([reply] * count)
 
     def reset(self) -> None:
         """Forget every message, attempt and scripted reply."""
