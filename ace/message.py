@@ -243,7 +243,8 @@ class MessageLoggingAdapter(logging.LoggerAdapter):
         if not self.isEnabledFor(level):
             return
         msg, kwargs = self.process(msg, kwargs)
-        kwargs.setdefault("stacklevel", 2)
+        # Count this frame too, so the record names the code that logged (stacklevel=1 is that caller).
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
         if self.logger.isEnabledFor(level):
             self.logger.log(level, msg, *args, **kwargs)
         else:
@@ -252,4 +253,5 @@ class MessageLoggingAdapter(logging.LoggerAdapter):
 
     def debug(self, msg, *args, **kwargs):
         """Delegate a debug call to the underlying logger."""
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # this frame is not logging's own
         self.log(logging.DEBUG, msg, *args, **kwargs)

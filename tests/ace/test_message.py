@@ -171,3 +171,23 @@ def test_logging_adapter_honours_per_message_log_level(quiet_logger):
 def test_expiration_in_the_future_kept():
     later = datetime.now(UTC) + timedelta(days=1)
     assert Message(app_label="a", name="b", recipient=None, expiration_time=later).expiration_time == later
+
+
+def test_logging_adapter_reports_the_callers_location(caplog):
+    message = Message(app_label="tests", name="greeting", recipient=None, log_level=logging.DEBUG)
+    adapter = message.get_message_specific_logger(logging.getLogger("tests.ace.located"))
+
+    def where_it_happened():
+        adapter.info("here")
+        adapter.debug("and here")
+        adapter.warning("and there")
+
+    caplog.set_level(logging.DEBUG)  # the handler takes everything; the logger itself only warnings
+    logging.getLogger("tests.ace.located").setLevel(logging.WARNING)
+    try:
+        where_it_happened()
+    finally:
+        logging.getLogger("tests.ace.located").setLevel(logging.NOTSET)
+    assert [(r.funcName, r.getMessage()) for r in caplog.records] == [
+        ("where_it_happened", f"[{message.log_id}] here"), ("where_it_happened", f"[{message.log_id}] and here"),
+        ("where_it_happened", f"[{message.log_id}] and there")]
