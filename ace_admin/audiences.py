@@ -36,8 +36,11 @@ class Row:
     context: dict = field(default_factory=dict)
 
     def as_payload(self) -> dict:
+        from ace_admin.models import normalize_language
+
         return {"id": "" if self.lms_user_id in (None, "") else str(self.lms_user_id),
-                "email": (self.email or "").strip().lower(), "lang": self.language or "", "ctx": self.context or {}}
+                "email": (self.email or "").strip().lower(), "lang": normalize_language(self.language or ""),
+                "ctx": self.context or {}}
 
 
 @dataclass
@@ -167,7 +170,7 @@ def import_members(audience, data: bytes, file_format: str, batch_size: int = 20
 
     from import_export.formats.base_formats import CSV, XLSX
 
-    from ace_admin.models import AudienceMember
+    from ace_admin.models import AudienceMember, normalize_language
 
     formats = {"csv": CSV, "xlsx": XLSX}
     if file_format not in formats:
@@ -221,7 +224,7 @@ def import_members(audience, data: bytes, file_format: str, batch_size: int = 20
         uid = "" if uid is None else str(int(uid) if isinstance(uid, float) and uid.is_integer() else uid).strip()
         member = AudienceMember(
             audience=audience, email=email, lms_user_id=uid,
-            language=str(values[lang_col] or "").strip() if lang_col is not None else "",
+            language=normalize_language(str(values[lang_col] or "")) if lang_col is not None else "",
             context={name: _json_safe(values[index], json) for index, name in extra if values[index] not in (None, "")})
         member._row_number = number
         pending.append(member)

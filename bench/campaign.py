@@ -4,7 +4,7 @@ Run from the checkout root: ``.venv/bin/python bench/campaign.py`` (``--sizes 20
 
 For each size (default 10,000 then 100,000 recipients) it creates an imported audience of that size
 and a campaign of the demo newsletter (the real file templates with their shared layout), starts two
-``celery -A config worker --concurrency 1`` processes, queues the firing, and waits until the run is
+``celery -A config worker --pool threads --concurrency 4`` processes, queues the firing, and waits until the run is
 done. It prints messages per second from the firing to the last delivery log row, the messages the
 SMTP server (aiosmtpd in its own process) accepted, and each worker's peak resident memory (VmHWM of
 its processes). Needs PostgreSQL and Redis: BENCH_DATABASE_URL (default
@@ -113,7 +113,7 @@ def _prepare(size: int):
                                    options={"email_headers": {"X-ACE-Bench": "1"}})
 
 
-def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int) -> dict:
+def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int, pool: str, concurrency: int) -> dict:
     from celery import Celery
 
     from ace_admin.models import CampaignRun, DeliveryLog
@@ -121,7 +121,8 @@ def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int) -> dict:
     campaign = _prepare(size)
     before = smtp.received
     processes = [subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--queues", QUEUE,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool, "--concurrency", str(concurrency),
+         "--queues", QUEUE,
          "--hostname", f"bench{n}-{QUEUE}@%h", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=_worker_env(smtp.port, var_dir), stdout=subprocess.DEVNULL,
         stderr=open(var_dir / f"w{n}.log", "w"), start_new_session=True) for n in range(workers)]  # noqa: SIM115
@@ -154,7 +155,10 @@ def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"],
+                        help="Celery pool of each worker process (default threads: one process, several batches)")
+    parser.add_argument("--concurrency", type=int, default=4, help="batches at once per worker process (default 4)")
     args = parser.parse_args()
     var_dir = ROOT / "var" / "bench-campaign"
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -168,11 +172,12 @@ def main() -> None:
         return
     _setup_django(var_dir)
     print(f"campaign benchmark: {platform.python_implementation()} {platform.python_version()}, "
-          f"{os.cpu_count()} CPU(s), {args.workers} worker processes (concurrency 1), PostgreSQL + Redis, "
+          f"{os.cpu_count()} CPU(s), {args.workers} worker processes ({args.pool} pool, {args.concurrency} batches "
+          f"at once each), PostgreSQL + Redis, "
           f"aiosmtpd on loopback; demo newsletter (file templates with layout)")
     with SmtpServer() as smtp:
         for size in args.sizes:
-            result = run_size(size, smtp, var_dir, args.workers)
+            result = run_size(size, smtp, var_dir, args.workers, args.pool, args.concurrency)
             peaks = ", ".join(f"{mb:.0f} MB" for mb in result["peak_mb"])
             print(f"{result['size']:>8,} recipients: {result['status']}, {result['seconds']:6.1f} s, "
                   f"{result['rate']:6.0f} msg/s end to end; sent (log) {result['sent']:,}, "

@@ -30,3 +30,9 @@ TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "ace_admin" 
 if os.environ.get("ACE_TEST_SHARED_CACHE_DIR"):  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": os.environ["ACE_TEST_SHARED_CACHE_DIR"]}}  # noqa: F405
+
+# Integration tests on the default set-up (tests/integration): a SQLite test database in a file that the
+# worker processes open too, instead of one in memory.
+if os.environ.get("ACE_TEST_SQLITE_PATH") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES = copy.deepcopy(DATABASES)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["ACE_TEST_SQLITE_PATH"]}  # noqa: F405

@@ -1,7 +1,9 @@
 """Real Celery worker processes (and beat) against the test database, a real broker and a loopback SMTP server.
 
 They need a database and a broker that another process can reach: DATABASE_URL (PostgreSQL) and
-CELERY_BROKER_URL (Redis) in the environment, as in .ci/run. Without them the tests skip and say why.
+CELERY_BROKER_URL (Redis) in the environment, as in .ci/run; or, for the default set-up, SQLite in a file
+and the filesystem broker: ACE_TEST_SQLITE_PATH=/tmp/ace-it.sqlite3 (and neither variable). Otherwise
+they skip and say why.
 """
 
 from __future__ import annotations
@@ -23,12 +25,22 @@ from tests.smtp import SmtpServer, _Handler
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _on_sqlite_files() -> bool:
+    """The default set-up, opted into: a SQLite test database in a file (ACE_TEST_SQLITE_PATH, see
+    tests/settings.py) and the filesystem broker, both shared with the worker processes."""
+    return bool(os.environ.get("ACE_TEST_SQLITE_PATH")) and not os.environ.get("DATABASE_URL", "").startswith(
+        ("postgres://", "postgresql://")) and not os.environ.get("CELERY_BROKER_URL")
+
+
 def _reason_to_skip() -> str | None:
     database = os.environ.get("DATABASE_URL", "")
     broker = os.environ.get("CELERY_BROKER_URL", "")
+    if _on_sqlite_files():
+        return None
     if not database.startswith(("postgres://", "postgresql://")):
-        return ("needs DATABASE_URL=postgres://... (a database the worker process shares; the SQLite test "
-                "database lives in memory) and CELERY_BROKER_URL=redis://...; .ci/run sets both")
+        return ("needs DATABASE_URL=postgres://... and CELERY_BROKER_URL=redis://... (.ci/run sets both), or "
+                "ACE_TEST_SQLITE_PATH=/tmp/ace-it.sqlite3 for SQLite in a file + the filesystem broker: the "
+                "worker processes must share the database and the broker")
     if not broker.startswith(("redis://", "rediss://")):
         return "needs CELERY_BROKER_URL=redis://... (a broker another process can reach); .ci/run sets it"
     return None
@@ -96,6 +108,8 @@ def fresh_mailbox(mailbox):
 
 def _database_url() -> str:
     s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(s['NAME']).resolve()}"
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
@@ -121,6 +135,8 @@ class Workers:
             "ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS": "1", "ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY": "0.2",
             "LOG_LEVEL": "WARNING",
         })
+        if _on_sqlite_files():
+            env["CELERY_BROKER_URL"] = "filesystem://"  # under ACE_VAR_DIR/celery/, which send() writes to
         env.update(self.extra_env)
         return env
 
@@ -157,7 +173,13 @@ class Workers:
 
     def send(self, task: str, *args) -> None:
         """Queue a task on the real broker (the test process itself runs Celery eagerly)."""
-        app = Celery("ace-test-client", broker=os.environ["CELERY_BROKER_URL"])
+        if _on_sqlite_files():
+            folder = str(self.tmp_path / "var" / "celery" / "queue")
+            os.makedirs(folder, exist_ok=True)
+            app = Celery("ace-test-client", broker="filesystem://")
+            app.conf.broker_transport_options = {"data_folder_in": folder, "data_folder_out": folder}
+        else:
+            app = Celery("ace-test-client", broker=os.environ["CELERY_BROKER_URL"])
         try:
             app.send_task(task, args=list(args), queue=self.queue)
         finally:
