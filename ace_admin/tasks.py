@@ -469,6 +469,7 @@ def send_batch(batch_id: int):
         DeliveryLog.objects.filter(campaign_run=run, status="sending", message_uuid__in=[
             _message_uuid(batch.lineage, row) for row in batch.recipients]).delete()
         _release(batch, token, stop.args[0])
+        store_counts(run.pk)  # the run page shows what this batch sent before it stopped
         return stop.args[0]
     with transaction.atomic():
         sender.follow_up()

@@ -29,6 +29,9 @@ def test_run_sends_every_recipient_once_in_batches_with_personal_and_shared_cont
     assert rows.count() == 10 and set(rows.values_list("status", flat=True)) == {"sent"}
     assert set(rows.values_list("send_uuid", flat=True)) == {run.send_uuid}
     assert first.extra_headers["X-ACE-Message-ID"] == str(rows.get(recipient_address="p3@example.org").message_uuid)
+    row = rows.get(recipient_address="p3@example.org")
+    assert row.attempts == 1 and row.channel_name == "django_email" and row.error == ""
+    assert run.started_at <= row.finished_at <= run.finished_at
 
 
 def test_a_redelivered_batch_sends_nobody_twice(greeting, run_on_commit):
