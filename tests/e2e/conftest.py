@@ -1,6 +1,6 @@
 """Browser fixtures for tests/e2e: headless Debian Chromium driven by Playwright against pytest-django's live server.
 
-Reusable by every browser test: ``browser`` (one Chromium for tests/e2e), ``page`` (a fresh context per
+Reusable by every browser test: ``browser`` (one Chromium per session), ``page`` (a fresh context per
 test that records console messages and CSP violations), ``staff_user`` and ``admin_page`` (a page
 logged in to the admin as ``staff_user``), ``live_url`` (builds absolute URLs on the live server) and
 ``screenshot_dir`` (var/artifacts/screenshots/, kept by CI). Every test here is marked ``e2e`` and
@@ -31,26 +31,38 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture(scope="package")
+# One Playwright + Chromium per process, however many modules import the ``browser`` fixture (each import is a
+# fixture definition of its own): a second sync Playwright cannot start while one runs.
+_shared: dict = {"users": 0}
+
+
+@pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the browser tests (stopped after the last of them)."""
+    """One headless Chromium for the session (browser tests in other folders import these fixtures too)."""
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in the test thread; the ORM calls the tests make
-    # between two browser actions are still plain synchronous code, so Django's async-safety guard is lifted
-    # while the browser runs (and only then: the tests of other packages keep it).
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    if not _shared["users"]:
+        # Playwright's sync API keeps an event loop running in the test thread; the ORM calls the tests make
+        # between two browser actions are still plain synchronous code, so Django's async-safety guard is
+        # lifted while the browser runs.
+        _shared["async_unsafe"] = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        _shared["manager"] = manager = sync_playwright()
+        playwright = manager.start()
+        _shared["browser"] = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    _shared["users"] += 1
     try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
+        yield _shared["browser"]
     finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        _shared["users"] -= 1
+        if not _shared["users"]:
+            _shared.pop("browser").close()
+            _shared.pop("manager").__exit__(None, None, None)
+            previous = _shared.pop("async_unsafe")
+            if previous is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 class PageLog:
