@@ -7,7 +7,8 @@ and a campaign of the demo newsletter (the real file templates with their shared
 ``celery -A config worker --pool threads --concurrency 4`` processes, queues the firing, and waits until the run is
 done. It prints messages per second from the firing to the last delivery log row, the messages the
 SMTP server (aiosmtpd in its own process) accepted, and each worker's peak resident memory (VmHWM of
-its processes). Needs PostgreSQL and Redis: BENCH_DATABASE_URL (default
+its processes), the CPU time per message of the workers and of the SMTP server, and the load average
+(other work on the machine slows every figure). Needs PostgreSQL and Redis: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/ace_bench_campaign, dropped and re-created) and BENCH_BROKER_URL
 (default redis://127.0.0.1:6379/9). Figures are printed, never asserted.
 """
@@ -93,6 +94,19 @@ def _peak_rss_mb(pids: list[int]) -> float:
     return peak / 1024
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes ``pids`` used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def _prepare(size: int):
     from ace_admin.models import Audience, AudienceMember, Campaign, MessageType
 
@@ -128,6 +142,8 @@ def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int, pool: str
         stderr=open(var_dir / f"w{n}.log", "w"), start_new_session=True) for n in range(workers)]  # noqa: SIM115
     try:
         time.sleep(4)  # let the workers boot (not part of the measured time)
+        boot_cpu = sum(_cpu_seconds(_group_pids(process.pid)) for process in processes)
+        smtp_cpu_before = _cpu_seconds([smtp._process.pid])
         client = Celery("bench-client", broker=BROKER_URL)
         started = time.perf_counter()
         client.send_task("ace_admin.tasks.fire_campaign", args=[campaign.pk], queue=QUEUE)
@@ -139,7 +155,10 @@ def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int, pool: str
             if run is not None and run.status not in (CampaignRun.RUNNING, CampaignRun.PAUSED):
                 break
         elapsed = time.perf_counter() - started
-        peaks = [_peak_rss_mb(_group_pids(process.pid)) for process in processes]
+        groups = [_group_pids(process.pid) for process in processes]
+        peaks = [_peak_rss_mb(pids) for pids in groups]
+        cpu = sum(_cpu_seconds(pids) for pids in groups) - boot_cpu
+        smtp_cpu = _cpu_seconds([smtp._process.pid]) - smtp_cpu_before
         sent = DeliveryLog.objects.filter(campaign_run=run, status="sent").count()
     finally:
         for process in processes:
@@ -149,7 +168,8 @@ def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int, pool: str
                 pass
             process.wait()
     return {"size": size, "status": run.status, "seconds": elapsed, "rate": size / elapsed, "sent": sent,
-            "smtp": smtp.received - before, "peak_mb": peaks}
+            "smtp": smtp.received - before, "peak_mb": peaks, "worker_cpu_ms": 1000 * cpu / size,
+            "smtp_cpu_ms": 1000 * smtp_cpu / size, "load": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -181,7 +201,9 @@ def main() -> None:
             peaks = ", ".join(f"{mb:.0f} MB" for mb in result["peak_mb"])
             print(f"{result['size']:>8,} recipients: {result['status']}, {result['seconds']:6.1f} s, "
                   f"{result['rate']:6.0f} msg/s end to end; sent (log) {result['sent']:,}, "
-                  f"SMTP accepted {result['smtp']:,}; peak worker RSS {peaks}")
+                  f"SMTP accepted {result['smtp']:,}; peak worker RSS {peaks}; CPU per message: workers "
+                  f"{result['worker_cpu_ms']:.2f} ms, SMTP server {result['smtp_cpu_ms']:.2f} ms; "
+                  f"load average {result['load']:.1f}")
 
 
 if __name__ == "__main__":
