@@ -98,6 +98,8 @@ class MessageType(MessageAttributeSerializationMixin):
     log_level = attr.ib(default=None)
     uuid = attr.ib(init=False, converter=_to_uuid)
 
+    _plain_json_fields = frozenset({"uuid", "send_uuid", "expiration_time", "recipient"})
+
     @context.default
     def default_context_value(self):
         return {}
@@ -177,6 +179,8 @@ class Message(MessageAttributeSerializationMixin):
     language = attr.ib(default=None, validator=_optional_str)
     log_level = attr.ib(default=None)
     uuid = attr.ib(init=False, converter=_to_uuid)
+
+    _plain_json_fields = frozenset({"uuid", "send_uuid", "expiration_time", "recipient"})
 
     @context.default
     def default_context_value(self):

@@ -153,6 +153,16 @@ def decode_value(value):
     return value
 
 
+def _plain_value(value, path):
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime) and isinstance(value.tzinfo, datetime.timezone):
+        return value.isoformat()
+    if isinstance(value, MessageAttributeSerializationMixin):
+        return value.to_json()
+    return encode_value(value, path)
+
+
 #: "module:qualname" -> class, for every class that mixes in MessageAttributeSerializationMixin.
 _SERIALIZABLE_TYPES: dict[str, type] = {}
 
@@ -171,12 +181,21 @@ class MessageAttributeSerializationMixin:
     def __str__(self):
         return json.dumps(self.to_json(), cls=MessageEncoder)
 
+    #: Fields written in edx-ace's plain form (UUID as text, fixed-offset datetime as ISO text, a nested
+    #: ACE object as its plain dict), so a worker still running edx-ace can read messages ACE queued
+    #: during a rolling upgrade. Their attrs converters turn the plain form back into the value.
+    _plain_json_fields: frozenset[str] = frozenset()
+
     def to_json(self) -> dict:
         """A dict of every serialisable field of this object, ready for ``json.dumps``."""
-        return {
-            field.name: encode_value(getattr(self, field.name), f"{type(self).__name__}.{field.name}")
-            for field in attr.fields(type(self))
-        }
+        encoded = {}
+        for field in attr.fields(type(self)):
+            value, path = getattr(self, field.name), f"{type(self).__name__}.{field.name}"
+            if field.name in self._plain_json_fields:
+                encoded[field.name] = _plain_value(value, path)
+            else:
+                encoded[field.name] = encode_value(value, path)
+        return encoded
 
     @classmethod
     def from_json(cls, data: dict):
