@@ -137,6 +137,14 @@ def current_stamp(message=None) -> str:
     return stamp
 
 
+def share_stamp(messages) -> None:
+    """Read the shared stamp once for many messages (a campaign batch, every few seconds): each then uses it as
+    if it had read it itself, saving one cache read per message."""
+    stamp = _read_shared_stamp()
+    for message in messages:
+        _per_message[message] = stamp
+
+
 class StampedValue:
     """A value computed from the database once per process and recomputed after the stamp changes."""
 

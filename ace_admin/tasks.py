@@ -40,6 +40,7 @@ from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.recipient import Recipient
 from ace.signals import ACE_MESSAGE_OUTCOMES
+from ace_admin import cache as stamp
 from ace_admin import ratelimit
 from ace_admin.policy import prefetch as policy_prefetch
 
@@ -244,17 +245,19 @@ class BatchSender:
 
     # Lease and run state ------------------------------------------------------------------------------------
 
-    def heartbeat(self, force=False) -> None:
+    def heartbeat(self, force=False) -> bool:
+        """Renew the lease every few seconds (True when it did); stop when the run was paused or cancelled."""
         from ace_admin.models import CampaignBatch, CampaignRun
 
         if not force and time.monotonic() < self.next_heartbeat:
-            return
+            return False
         self.next_heartbeat = time.monotonic() + min(self.HEARTBEAT_SECONDS, lease_seconds() / 3)
         if not CampaignBatch.objects.filter(pk=self.batch.pk, token=self.token).update(heartbeat_at=timezone.now()):
             raise _LeaseLost()
         status = CampaignRun.objects.filter(pk=self.run.pk).values_list("status", flat=True).first()
         if status != CampaignRun.RUNNING:
             raise _Stop(status)
+        return True
 
     # Sending ------------------------------------------------------------------------------------------------
 
@@ -287,7 +290,10 @@ class BatchSender:
             stack.enter_context(policy_prefetch(messages))
             stack.enter_context(_fast_commits())
             for index, ((_row, _, rows), message) in enumerate(zip(work, messages, strict=True)):
-                self.heartbeat()
+                if self.heartbeat() or index == 0:
+                    # Admin edits (templates, rules) reach a running batch within a heartbeat, for one
+                    # cache read instead of one per message.
+                    stamp.share_stamp(messages[index:])
                 if self.defer_until is not None:
                     self.deferred.extend(item[0] for item in work[index:])
                     break
