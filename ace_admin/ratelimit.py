@@ -48,23 +48,24 @@ def redis_url() -> str:
     return url
 
 
-def _redis():
-    client = getattr(_local, "client", None)
-    if client is None:
+def _redis(url: str):
+    """This thread's client and script for ``url`` (clients are not shared between threads)."""
+    cached = getattr(_local, "client", None)
+    if cached is None or cached[0] != url:
         import redis
 
-        client = redis.Redis.from_url(redis_url())
-        _local.client = (client, client.register_script(_SCRIPT))
-        return _local.client
-    return client
+        client = redis.Redis.from_url(url)
+        _local.client = cached = (url, client.register_script(_SCRIPT))
+    return cached[1]
 
 
 def reserve(channel_name: str, rate: float) -> float:
     """Take the next slot of ``channel_name`` (returns 0.0), or return the seconds until one is free."""
     interval = 1.0 / rate
     now = time.time()
-    if redis_url():
-        _client, script = _redis()
+    url = redis_url()
+    if url:
+        script = _redis(url)
         return float(script(keys=[f"ace:ratelimit:{channel_name}"], args=[repr(now), repr(interval)]))
     return _reserve_in_database(channel_name, now, interval)
 
