@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.base import Lexer, TokenType
 
@@ -61,6 +62,7 @@ class TemplateSource:
     path: str = ""
     language: str = ""
     site: str = ""
+    content: str | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         if self.kind == "database":
@@ -245,14 +247,15 @@ def _sources(session, request: PreviewRequest) -> list[TemplateSource]:
             found.append(TemplateSource(name, "database", pk=served))
     pks = [source.pk for source in found if source.kind == "database"]
     if pks:
-        revisions = dict(TemplateRevision.objects.filter(template_id__in=pks).values_list("template_id")
-                         .annotate(Max("number")))
-        rows = {row.pk: row for row in Template.objects.filter(pk__in=pks).select_related("site")}
+        # One query: each row's language, site, content and latest version number.
+        latest = TemplateRevision.objects.filter(template=OuterRef("pk")).order_by("-number").values("number")[:1]
+        rows = {row["pk"]: row for row in Template.objects.filter(pk__in=pks).order_by()
+                .values("pk", "language", "site__domain", "content").annotate(revision=Subquery(latest))}
         for source in found:
-            if source.kind == "database" and source.pk in rows:
-                source.revision = revisions.get(source.pk)
-                source.language = rows[source.pk].language
-                source.site = rows[source.pk].site.domain if rows[source.pk].site_id else ""
+            row = rows.get(source.pk) if source.kind == "database" else None
+            if row is not None:
+                source.revision, source.language = row["revision"], row["language"]
+                source.site, source.content = row["site__domain"] or "", row["content"]
     return found
 
 
@@ -321,7 +324,8 @@ def _expression_path(expression: str) -> tuple[str | None, bool]:
     return (head if _PATH.match(head) else None), fallback
 
 
-def template_variables(source: str) -> tuple[list[str], set[str]]:
+@lru_cache(maxsize=256)
+def template_variables(source: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """The variable paths a template reads without a fallback, and the names it defines itself
     (loop variables, ``with`` names, ``as`` targets). A static approximation, for warnings only."""
     used: list[str] = []
@@ -359,7 +363,7 @@ def template_variables(source: str) -> tuple[list[str], set[str]]:
                     path, fallback = _expression_path(value)
                     if path and not fallback:
                         used.append(path)
-    return used, bound
+    return tuple(used), frozenset(bound)
 
 
 def missing_variables(source: str, context: dict, also_bound=frozenset()) -> list[str]:
@@ -411,8 +415,6 @@ def _missing_variable_warnings(sources: list[TemplateSource], request: PreviewRe
 
 
 def _contents_of(sources: list[TemplateSource], request: PreviewRequest) -> dict:
-    pks = [source.pk for source in sources if source.kind == "database"]
-    db = dict(Template.objects.filter(pk__in=pks).values_list("pk", "content")) if pks else {}
     engine = project_engine()
     contents = {}
     for source in sources:
@@ -420,7 +422,7 @@ def _contents_of(sources: list[TemplateSource], request: PreviewRequest) -> dict
         if source.kind == "unsaved":
             contents[key] = request.overlay.get(source.name, "")
         elif source.kind == "database":
-            contents[key] = db.get(source.pk, "")
+            contents[key] = source.content or ""
         else:
             origin = _file_origin(engine, source.name)
             try:
