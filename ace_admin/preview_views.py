@@ -197,6 +197,8 @@ def preview_view(model_admin, request, message_type, *, template=None):
         "test_results": test_results,
         "can_send_test": can_send_test(request.user) and bool(form.fields["recipients"].choices),
         "edited_names": sorted(preview_request.overlay) if preview is not None else [],
+        # The preview needs the page's width; the sidebar's app list is also most of the page's render time.
+        "is_nav_sidebar_enabled": False,
     }
     return TemplateResponse(request, "admin/ace_admin/preview/preview.html", context)
 
