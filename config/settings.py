@@ -211,6 +211,9 @@ CKEDITOR_CONFIGS = {
         "fullPage": True,
         "entities": False,
         "fillEmptyBlocks": False,
+        # Text directly inside {% block %} tags of a child template (a title, a preheader) must not be wrapped
+        # in <p>: that put "<p>" into the <title> and a stray "</p>" into the next block on every save.
+        "autoParagraph": False,
         "forcePasteAsPlainText": False,
     },
 }

@@ -43,8 +43,14 @@ def test_edit_in_ckeditor_save_and_preview(admin_page, live_url, body_template):
     assert "{% block content %}" in body_template.content  # template tags came back as typed
     assert body_template.revisions.count() == 2
 
+    # Text inside the child template's blocks stays as it was (not wrapped in <p> by the editor).
+    assert "{% block title %}Réinitialisez votre mot de passe{% endblock %}" in body_template.content
+    assert "{% block content %}</p>" not in body_template.content
+
     admin_page.click("a.ace-preview-link")
     assert "Bonjour Ada, Texte ajouté dans le navigateur." in " ".join(frame_text(admin_page).split())
+    frame_title = admin_page.frame_locator("#ace-preview-frame").locator("title").text_content()
+    assert frame_title == "Réinitialisez votre mot de passe"
     sources = admin_page.locator("#ace-preview-sources").inner_text()
     assert "database, version 2 (fr)" in sources
     assert admin_page.log.errors == []
