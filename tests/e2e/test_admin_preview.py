@@ -65,6 +65,15 @@ def test_ckeditor_toolbar_works_under_the_policy(admin_page, live_url, body_temp
     admin_page.click("a.cke_button__source")
     source = admin_page.locator("textarea.cke_source").input_value()
     assert "<p><strong>Bonjour" in source
+    # A panel (the Format combo) works too, and nothing ever needed the policy to block it.
+    admin_page.click("a.cke_button__source")
+    editor.locator("p", has_text="Bonjour").first.click()
+    admin_page.click("a.cke_combo_button")
+    admin_page.frame_locator("iframe.cke_panel_frame").locator("a", has_text="Heading 2").first.click()
+    admin_page.click("a.cke_button__source")
+    assert "<h2><strong>Bonjour" in admin_page.locator("textarea.cke_source").input_value()
+    assert admin_page.log.csp_violations == []
+    assert admin_page.log.errors == []
 
 
 def test_broken_template_syntax_shows_the_error_and_saves_nothing(admin_page, live_url, body_template):

@@ -3,7 +3,9 @@
  * CKEditor 4 builds its toolbar, combos, panels and element path as HTML strings whose buttons carry inline
  * handlers such as onclick="CKEDITOR.tools.callFunction(15,this);return false;" and href="javascript:void(...)".
  * The policy blocks every inline handler, so the editor would load but none of its buttons would work.
- * This file, loaded from the site's own static files, turns each such handler into an addEventListener call.
+ * This file, loaded from the site's own static files, turns each such handler into an addEventListener call
+ * (parking it under a data- attribute before the browser parses CKEditor's markup, so nothing is even
+ * reported as blocked), and does what the editing frame's inline "frame ready" script would have done.
  *
  * Only handlers of exactly that shape are converted (a call to CKEDITOR.tools.callFunction with numbers,
  * quoted strings, `this` or `event` as arguments, optionally `return false`), and never inside the edited
@@ -87,21 +89,51 @@
     return Boolean(el.closest && el.closest(".cke_editable, [contenteditable=true]"));
   }
 
+  var PARKED = "data-cke-csp-";
+
   function convert(el) {
     if (!el.attributes || inEditedContent(el)) { return; }
     var names = [], i;
     for (i = 0; i < el.attributes.length; i += 1) {
-      if (/^on/i.test(el.attributes[i].name)) { names.push(el.attributes[i].name); }
+      if (/^on/i.test(el.attributes[i].name) || el.attributes[i].name.indexOf(PARKED + "on") === 0) {
+        names.push(el.attributes[i].name);
+      }
     }
     names.forEach(function (name) {
       var handler = compile(el.getAttribute(name));
       if (!handler) { return; } // not CKEditor's: left in place, and blocked by the policy
       el.removeAttribute(name);
-      el.addEventListener(name.slice(2).toLowerCase(), function (ev) {
+      el.addEventListener(name.replace(PARKED, "").slice(2).toLowerCase(), function (ev) {
         if (handler(el, ev) === false) { ev.preventDefault(); }
       });
     });
   }
+
+  /* In CKEditor's own UI markup, park the handlers convert() understands under data- attributes before the
+     browser parses it: a blocked on* attribute is reported as a violation the moment it is parsed. */
+  var ATTRIBUTE = /(\s)(on[a-z]+)="([^"]*)"/gi;
+
+  function park(html) {
+    if (typeof html !== "string" || html.indexOf("on") === -1) { return html; }
+    return html.replace(ATTRIBUTE, function (whole, space, name, code) {
+      var decoded = code.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+      return compile(decoded) ? space + PARKED + name.toLowerCase() + '="' + code + '"' : whole;
+    });
+  }
+
+  var createFromHtml = CKEDITOR.dom.element.createFromHtml;
+  CKEDITOR.dom.element.createFromHtml = function (html, ownerDocument) {
+    return createFromHtml.call(this, park(html), ownerDocument);
+  };
+  ["setHtml", "appendHtml"].forEach(function (method) {
+    var original = CKEDITOR.dom.element.prototype[method];
+    if (!original) { return; }
+    CKEDITOR.dom.element.prototype[method] = function (html) {
+      // Never inside the edited content: CKEditor hands that over already protected.
+      var inside = this.$ && this.$.closest && this.$.closest(".cke_editable, [contenteditable=true]");
+      return original.call(this, inside ? html : park(html));
+    };
+  });
 
   function convertTree(root) {
     if (root.nodeType !== 1 && root.nodeType !== 9) { return; }
@@ -149,16 +181,23 @@
   var write = CKEDITOR.dom.document.prototype.write;
   CKEDITOR.dom.document.prototype.write = function (html) {
     var ready = typeof html === "string" ? FRAME_READY.exec(html) : null;
-    var result = write.apply(this, arguments);
+    var panel = typeof html === "string" && html.indexOf("cke_panel_container") !== -1;
+    if (ready) {
+      // Announced below instead: written, the blocked script would only be reported as a violation.
+      html = html.replace(/<script id="cke_actscrpt"[^>]*>[\s\S]*?<\/script>/, "");
+    }
+    var result = write.call(this, panel ? park(html) : html);
     if (ready) { announceFrame(this.$, Number(ready[1])); }
     if (typeof html === "string" && html.indexOf("cke_panel_container") !== -1) {
-      var doc = this.$, body = doc.body, onload = body && body.getAttribute("onload");
-      watch(doc);
+      var doc = this.$, body = doc.body;
+      var onload = body && (body.getAttribute(PARKED + "onload") || body.getAttribute("onload"));
       if (onload) {
         var start = compile(onload);
+        body.removeAttribute(PARKED + "onload");
         body.removeAttribute("onload");
         if (start) { setTimeout(function () { start(body, null); }, 0); }
       }
+      watch(doc);
     }
     return result;
   };
