@@ -11,8 +11,10 @@ origin, but ``'unsafe-inline'`` scripts for its own UI — ``on*`` attributes ca
 ``href="javascript:..."`` links, the editing frame's ``<script id="cke_actscrpt">`` that reports the frame
 ready, and each panel frame's ``<body onload>``. Blocked, the editor loads but never becomes ready. Rather than
 allow inline script, ``ace_admin/static/ace_admin/preview/ckeditor_csp.js`` (loaded from this site) binds
-exactly those calls as listeners and announces the editing frame itself: the editor then works with no
-violation reported at all. Styles need ``'unsafe-inline'`` (style attributes), which runs no code.
+exactly those calls as listeners and announces the editing frame itself: editing, the toolbar, panels and
+dialogs then work with no violation reported. Only the file-upload frame of the Image/Link dialogs (a
+``javascript:`` URL and an inline script) stays blocked: uploading from those dialogs is not available (no
+upload URL is configured anyway). Styles need ``'unsafe-inline'`` (style attributes), which runs no code.
 """
 
 from __future__ import annotations

@@ -72,6 +72,13 @@ def test_ckeditor_toolbar_works_under_the_policy(admin_page, live_url, body_temp
     admin_page.frame_locator("iframe.cke_panel_frame").locator("a", has_text="Heading 2").first.click()
     admin_page.click("a.cke_button__source")
     assert "<h2><strong>Bonjour" in admin_page.locator("textarea.cke_source").input_value()
+    # And a dialog: insert a table.
+    admin_page.click("a.cke_button__source")
+    editor.locator("h2", has_text="Bonjour").first.click()
+    admin_page.click("a.cke_button__table")
+    admin_page.click(".cke_dialog a.cke_dialog_ui_button_ok >> visible=true")
+    admin_page.click("a.cke_button__source")
+    assert "<table" in admin_page.locator("textarea.cke_source").input_value()
     assert admin_page.log.csp_violations == []
     assert admin_page.log.errors == []
 
