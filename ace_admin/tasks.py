@@ -29,7 +29,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
@@ -548,10 +548,16 @@ def watch_run(run_id: int, last_cursor: int | None = None):
         return
     now = timezone.now()
     stale = now - timedelta(seconds=lease_seconds())
-    lost = CampaignBatch.objects.filter(run_id=run_id).filter(
-        Q(status=CampaignBatch.RUNNING, heartbeat_at__lt=stale)
-        | Q(status=CampaignBatch.QUEUED, enqueued_at__lt=stale)
-        & (Q(not_before__isnull=True) | Q(not_before__lt=stale)))
+    batches = CampaignBatch.objects.filter(run_id=run_id)
+    # A held batch whose worker went silent is re-queued. Queued batches wait their turn while the run
+    # makes progress; only when no batch showed a sign of life for a whole lease may their messages have
+    # been lost (a broker that drops what a killed worker had fetched), and they are queued again.
+    lost = Q(status=CampaignBatch.RUNNING, heartbeat_at__lt=stale)
+    latest = batches.aggregate(latest=Max("heartbeat_at"))["latest"]
+    if latest is None or latest < stale:
+        lost |= Q(status=CampaignBatch.QUEUED, enqueued_at__lt=stale) & (
+            Q(not_before__isnull=True) | Q(not_before__lt=stale))
+    lost = batches.filter(lost)
     for pk in lost.values_list("pk", flat=True):
         LOG.warning("Campaign run %s: batch %s went silent; queueing it again.", run_id, pk)
         CampaignBatch.objects.filter(pk=pk, status=CampaignBatch.QUEUED).update(enqueued_at=now)

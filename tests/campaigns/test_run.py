@@ -156,3 +156,28 @@ def test_batch_policy_checks_deny_what_single_checks_deny(greeting, run_on_commi
     assert "message type tests.greeting" in policies["p1@example.org"]
     assert "all non-transactional messages" in policies["p2@example.org"]
     assert "suppressed address" in policies["p5@example.org"]
+
+
+def test_the_watch_requeues_silent_batches_and_lost_ones_only_when_the_run_stalls(greeting, monkeypatch, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ACE_CAMPAIGN_LEASE_SECONDS = 60
+    run = CampaignRun.objects.create(campaign=make_campaign(greeting, make_audience(1)), audience_done=True)
+    old = timezone.now() - timedelta(minutes=5)
+    silent = CampaignBatch.objects.create(run=run, recipients=[], status=CampaignBatch.RUNNING, heartbeat_at=old)
+    waiting = CampaignBatch.objects.create(run=run, recipients=[])
+    CampaignBatch.objects.filter(pk=waiting.pk).update(enqueued_at=old)
+    busy = CampaignBatch.objects.create(run=run, recipients=[], status=CampaignBatch.RUNNING,
+                                        heartbeat_at=timezone.now())
+    queued = []
+    monkeypatch.setattr(tasks.send_batch, "delay", queued.append)
+
+    tasks.watch_run(run.pk)
+    assert queued == [silent.pk]  # the waiting batch waits: the run is making progress
+
+    CampaignBatch.objects.filter(pk=busy.pk).update(heartbeat_at=old)
+    queued.clear()
+    tasks.watch_run(run.pk)
+    assert sorted(queued) == sorted([silent.pk, waiting.pk, busy.pk])  # nothing moved for a lease: all again
