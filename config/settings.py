@@ -143,7 +143,7 @@ ACE_CHANNEL_BRAZE_REST_ENDPOINT = env_str("ACE_CHANNEL_BRAZE_REST_ENDPOINT")
 ACE_CHANNEL_ROUTERS = ["ace_admin.routing.DatabaseRouter"]
 # Unsubscribe and preference links (List-Unsubscribe headers, {{ unsubscribe_url }}, {{ preferences_url }})
 # added to every message before rendering. ACE_PUBLIC_BASE_URL is where recipients reach this site.
-ACE_MESSAGE_PREPARERS = ["ace_admin.unsubscribe.prepare_message"]
+ACE_MESSAGE_PREPARERS = ["ace_admin.defaults.apply_message_type_defaults", "ace_admin.unsubscribe.prepare_message"]
 ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ACE_UNSUBSCRIBE_MAILTO = env_str("ACE_UNSUBSCRIBE_MAILTO", "")  # e.g. unsubscribe@example.org; empty: https only
 
