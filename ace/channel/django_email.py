@@ -90,20 +90,36 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
         self.check_recipient_and_sender(message)
 
     def deliver(self, message, rendered_message) -> None:
-        email = self.build_email(message, rendered_message, connection=getattr(self._local, "connection", None))
+        email = self.build_email(message, rendered_message)
         try:
+            email.connection = self._batch_connection()
             email.send(fail_silently=False)
         except BadHeaderError as error:
             raise FatalChannelDeliveryError(f"Refused to build a header: {error}")
         except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:  # the server is closing the connection (smtplib has closed it)
+                self._drop_batch_connection()
             self._raise_for_code(error.smtp_code, f"{error.smtp_code} {error.smtp_error!r}")
         except smtplib.SMTPRecipientsRefused as error:
             code = smtp_error_code(error)
+            if code == 421:
+                self._drop_batch_connection()
             self._raise_for_code(code, f"recipient refused: {error.recipients}")
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError,
                 OSError) as error:
             self._drop_batch_connection()
             raise RecoverableChannelDeliveryError(f"SMTP connection failed: {error}", self._retry_time())
+
+    def _batch_connection(self):
+        """The open connection of the current ``batch()``, reopened if the server dropped it, else None.
+
+        Reopening here (not inside ``send``) keeps it the batch's one shared connection: a connection
+        that Django's backend opens itself is closed again after a single message.
+        """
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and getattr(connection, "connection", True) is None:
+            connection.open()
+        return connection
 
     def _drop_batch_connection(self):
         connection = getattr(self._local, "connection", None)

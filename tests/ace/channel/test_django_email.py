@@ -216,3 +216,20 @@ def test_no_subject_or_from_name_can_add_a_header_or_recipient(subject, from_nam
     assert {key.lower() for key in parsed.keys()} == {
         "subject", "from", "to", "date", "message-id", "mime-version", "content-type", "x-ace-message-id"}
     assert [a.addr_spec for a in parsed["From"].addresses] == ["no-reply@example.org"]
+
+
+def test_batch_keeps_one_connection_after_the_server_drops_it(smtp_settings):
+    from ace.errors import RecoverableChannelDeliveryError
+    from ace.presentation import render
+
+    channel = channels().get_channel_by_name(ChannelType.EMAIL, "django_email")
+    first, second, third = (make_message(email=f"{name}@example.com") for name in ("a", "b", "c"))
+    smtp_settings.refuse_next_rcpt("421 4.3.2 Closing, try later", 1)
+    with channel.batch():
+        with pytest.raises(RecoverableChannelDeliveryError):
+            channel.deliver(first, render(channel, first))
+        for message in (second, third):  # no needless failure: the batch reconnects once, then reuses it
+            channel.deliver(message, render(channel, message))
+    assert [item.rcpt_tos for item in smtp_settings.messages] == [["b@example.com"], ["c@example.com"]]
+    second_peer, third_peer = (item.peer for item in smtp_settings.messages)
+    assert second_peer and second_peer == third_peer
