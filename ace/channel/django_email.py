@@ -24,7 +24,7 @@ import smtplib
 import threading
 from datetime import timedelta
 
-from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail import BadHeaderError, get_connection
 
 from ace.channel import Channel
 from ace.channel.mixins import EmailChannelMixin
@@ -67,24 +67,6 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
             self._local.connection = None
             with contextlib.suppress(Exception):
                 connection.close()
-
-    def build_email(self, message, rendered_message, connection=None) -> EmailMultiAlternatives:
-        email = EmailMultiAlternatives(
-            subject=rendered_message.subject,
-            body=rendered_message.body,
-            from_email=self.from_address(message, rendered_message),
-            to=[self.recipient_address(message)],
-            reply_to=self.reply_to(message),
-            headers=self.headers(message),
-            connection=connection,
-        )
-        email.attach_alternative(self.html_document(rendered_message), "text/html")
-        return email
-
-    def headers(self, message) -> dict[str, str]:
-        headers = {"X-ACE-Message-ID": str(message.uuid)}
-        headers.update(message.options.get("email_headers") or {})
-        return headers
 
     def check_message(self, message) -> None:
         self.check_recipient_and_sender(message)

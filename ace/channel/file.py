@@ -10,8 +10,6 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.mail import EmailMultiAlternatives
-
 from ace.channel import Channel, ChannelType
 from ace.channel.mixins import EmailChannelMixin
 from ace.settings import ace_settings
@@ -38,15 +36,7 @@ class FileEmailChannel(EmailChannelMixin, Channel):
         self.check_recipient_and_sender(message)
 
     def deliver(self, message, rendered_message):
-        email = EmailMultiAlternatives(
-            subject=rendered_message.subject,
-            body=rendered_message.body,
-            from_email=self.from_address(message, rendered_message),
-            to=[self.recipient_address(message)],
-            reply_to=self.reply_to(message),
-            headers={"X-ACE-Message-ID": str(message.uuid), **(message.options.get("email_headers") or {})},
-        )
-        email.attach_alternative(self.html_document(rendered_message), "text/html")
+        email = self.build_email(message, rendered_message)
         return {"path": _write(".eml", message, email.message().as_bytes(linesep="\n"))}
 
 

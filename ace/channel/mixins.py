@@ -9,6 +9,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 
 from ace.channel import ChannelType
@@ -98,6 +99,27 @@ class EmailChannelMixin:
         if not value:
             return []
         return [value] if isinstance(value, str) else list(value)
+
+    def build_email(self, message, rendered_message, connection=None) -> EmailMultiAlternatives:
+        """The Django email for ``message``: text and HTML parts, From, To, Reply-To and headers."""
+        email = EmailMultiAlternatives(
+            subject=rendered_message.subject,
+            body=rendered_message.body,
+            from_email=self.from_address(message, rendered_message),
+            to=[self.recipient_address(message)],
+            reply_to=self.reply_to(message),
+            headers=self.headers(message),
+            connection=connection,
+        )
+        email.attach_alternative(self.html_document(rendered_message), "text/html")
+        return email
+
+    @staticmethod
+    def headers(message) -> dict[str, str]:
+        """ACE's message id header plus ``options['email_headers']`` (added by preparers: List-Unsubscribe...)."""
+        headers = {"X-ACE-Message-ID": str(message.uuid)}
+        headers.update(message.options.get("email_headers") or {})
+        return headers
 
     @staticmethod
     def html_document(rendered_message) -> str:
