@@ -177,7 +177,8 @@ class Workers:
             folder = str(self.tmp_path / "var" / "celery" / "queue")
             os.makedirs(folder, exist_ok=True)
             app = Celery("ace-test-client", broker="filesystem://")
-            app.conf.broker_transport_options = {"data_folder_in": folder, "data_folder_out": folder}
+            app.conf.broker_transport_options = {"data_folder_in": folder, "data_folder_out": folder,
+                                                 "control_folder": str(self.tmp_path / "var" / "celery" / "control")}
         else:
             app = Celery("ace-test-client", broker=os.environ["CELERY_BROKER_URL"])
         try:
