@@ -78,9 +78,12 @@ demo: venv
 	@# A Celery worker with beat (scheduled campaigns) on the broker that needs no server (files under
 	@# var/celery/), in the background, stopped with the web server.
 	@echo "Starting a Celery worker with beat for campaigns (log: var/worker.log)"
-	@$(DEMO_ENV) $(BIN)/celery -A config worker -B --loglevel INFO --schedule var/celerybeat-schedule \
-		>var/worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@# A threads pool, not forked children: a forked child killed by the same Ctrl-C / TERM can leave the
+	@# pool's queue lock held, and the worker then never finishes shutting down.
+	@$(DEMO_ENV) $(BIN)/celery -A config worker -B --pool threads --concurrency 2 --loglevel INFO \
+		--schedule var/celerybeat-schedule >var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$worker 2>/dev/null || break; \
+		sleep 1; done; kill -9 $$worker 2>/dev/null; true' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py runserver --insecure $(DEMO_HOST):$(PORT)
 
 # Browser tests (tests/e2e, marker e2e) skip themselves when Chromium is absent; say so loudly, since a
