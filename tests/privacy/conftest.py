@@ -4,13 +4,11 @@ show the unsubscribe and preference links, and helpers to send and to read what 
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 
-from ace import ace
-from ace.channel import ChannelType
 from ace.message import Message
 from ace.recipient import Recipient
 from ace_admin import cache as stamp
+from tests.ace_admin.conftest import html_of, send_email  # noqa: F401  (shared helpers, used by the tests here)
 
 APP = "privacy_tests"
 BODY = ("<p>Hello {{ first_name }}</p>"
@@ -44,19 +42,6 @@ def message_types(db):
 def make_message(name="news", *, user_id=7, email="ann@example.com", language=None, options=None) -> Message:
     return Message(app_label=APP, name=name, recipient=Recipient(user_id, email), language=language,
                    options=options or {}, context={"first_name": "Ann"})
-
-
-def send_email(message):
-    """``ace.send`` over email only; returns ``(result, delivered email or None)``."""
-    before = len(mail.outbox)
-    result = ace.send(message, limit_to_channels=[ChannelType.EMAIL])
-    delivered = mail.outbox[before:]
-    assert len(delivered) <= 1
-    return result, (delivered[0] if delivered else None)
-
-
-def html_of(email) -> str:
-    return next(content for content, kind in email.alternatives if kind == "text/html")
 
 
 def path_of(url: str) -> str:
