@@ -13,15 +13,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, JSON, YAML
 
 from ace_admin import discovery, preview_views
 from ace_admin.forms import TemplateForm, TemplateInlineFormSet
+from ace_admin.importing import SafeCSV, SafeImportExportMixin, SafeJSON, SafeYAML
 from ace_admin.models import MessageType, Template, TemplateRevision
 from ace_admin.resources import MessageTypeResource, TemplateResource
 from ace_admin.widgets import CSS
 
-FORMATS = [JSON, YAML, CSV]
+FORMATS = [SafeJSON, SafeYAML, SafeCSV]
 
 
 class TemplateInline(admin.StackedInline):
@@ -41,7 +41,7 @@ class TemplateInline(admin.StackedInline):
 
 
 @admin.register(MessageType)
-class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
+class MessageTypeAdmin(SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [MessageTypeResource]
     formats = FORMATS
     inlines = [TemplateInline]
@@ -196,7 +196,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Template)
-class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
+class TemplateAdmin(SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [TemplateResource]
     formats = FORMATS
     form = TemplateForm
