@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ace_admin import audiences, tasks
+from ace_admin.importing import check_size
 from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
 
 
@@ -34,6 +35,11 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="File", help_text="CSV (UTF-8) or Excel (.xlsx) with an 'email' column; optional "
                                                    "'lms_user_id' and 'language' columns; any other column becomes a "
                                                    "personal detail the templates can use.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        check_size(upload.size)  # before anything reads it
+        return upload
 
 
 @admin.register(Audience)
@@ -72,7 +78,8 @@ class AudienceAdmin(admin.ModelAdmin):
             except ValidationError as error:
                 form.add_error("file", error)
             else:
-                level = messages.SUCCESS if not report.problems else messages.WARNING
+                level = messages.ERROR if report.refused else messages.SUCCESS if not report.problems \
+                    else messages.WARNING
                 self.message_user(request, f"Import into '{audience}': {report.summary()}", level)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": audience,
                    "title": f"Import people into {audience}", "form": form, "report": report}

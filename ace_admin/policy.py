@@ -52,13 +52,13 @@ def _load_rules() -> list[_Rule]:
 rules = stamp.StampedValue(_load_rules, empty=list)
 
 
-def _recipient_filter(message, id_field: str, email_field: str) -> Q | None:
+def _recipient_filter(message, id_field: str, email_field: str, fit_id=str) -> Q | None:
     recipient = message.recipient
     if recipient is None:
         return None
     condition = Q()
     if recipient.lms_user_id not in (None, ""):
-        condition |= Q(**{id_field: str(recipient.lms_user_id)})
+        condition |= Q(**{id_field: fit_id(recipient.lms_user_id)})
     if recipient.email_address:
         condition |= Q(**{email_field: recipient.email_address.strip().lower()})
     return condition or None
@@ -169,9 +169,10 @@ class DatabasePolicy(Policy):
     @staticmethod
     def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:
         """The caps the recipient has reached, counted in one query over the delivery log."""
+        from ace_admin.delivery_log import fit_recipient_id
         from ace_admin.models import DeliveryLog
 
-        who = _recipient_filter(message, "recipient_id", "recipient_address")
+        who = _recipient_filter(message, "recipient_id", "recipient_address", fit_id=fit_recipient_id)
         if who is None:
             return []
         now = get_current_time()
