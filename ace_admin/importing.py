@@ -218,3 +218,10 @@ class SafeImportExportMixin:
     """For a ModelAdmin with ``ImportExportMixin``/``ExportMixin``: the size-limited import form."""
 
     import_form_class = LimitedImportForm
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ValueError) and not isinstance(e, UnicodeError):
+            # Our own refusals (size, aliases, duplicate keys, nesting, layout) say what to fix.
+            form.add_error("import_file", f"The file cannot be imported: {e}")
+            return
+        super().add_data_read_fail_error_to_form(form, e)
