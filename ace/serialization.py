@@ -22,6 +22,11 @@ from ace.errors import InvalidMessageError
 
 TAG = "__ace__"
 
+#: Limits on what ``from_string`` accepts: a queued message is a few kilobytes; anything far beyond these is
+#: malformed or hostile and is refused with ``InvalidMessageError`` before it can exhaust the worker.
+MAX_SERIALIZED_CHARS = 16 * 1024 * 1024
+MAX_NESTING_DEPTH = 100
+
 
 class MessageEncoder(json.JSONEncoder):
     """A JSON encoder for the values messages carry that plain JSON cannot encode."""
@@ -204,9 +209,12 @@ class MessageAttributeSerializationMixin:
             raise InvalidMessageError(f"Not a serialised {cls.__name__}: expected an object, got {data!r}.")
         try:
             return cls._from_json_fields(data)
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            # A missing field, a malformed date or UUID...: name the class and what was wrong.
-            raise InvalidMessageError(f"Not a valid serialised {cls.__name__}: {exc}") from exc
+        except InvalidMessageError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError, RecursionError) as exc:
+            # A missing field, a malformed date or UUID, a Decimal or timedelta out of range...: name the class
+            # and what was wrong. ArithmeticError covers OverflowError and decimal.InvalidOperation.
+            raise InvalidMessageError(f"Not a valid serialised {cls.__name__}: {type(exc).__name__}: {exc}") from exc
 
     @classmethod
     def _from_json_fields(cls, data: dict):
@@ -225,11 +233,40 @@ class MessageAttributeSerializationMixin:
 
     @classmethod
     def from_string(cls, string_value: str):
-        """Decode the JSON string ``str(obj)`` produced back into an equal object."""
+        """Decode the JSON string ``str(obj)`` produced back into an equal object.
+
+        Any malformed input (not JSON, too large, nested too deep, values out of range) raises
+        ``InvalidMessageError`` and nothing else: a queued message from a broker is untrusted text.
+        """
+        if not isinstance(string_value, str | bytes | bytearray):
+            raise InvalidMessageError(f"Not a serialised {cls.__name__}: expected a string, "
+                                      f"got {type(string_value).__name__}.")
+        if len(string_value) > MAX_SERIALIZED_CHARS:
+            raise InvalidMessageError(f"Not a serialised {cls.__name__}: {len(string_value)} characters, more than "
+                                      f"the {MAX_SERIALIZED_CHARS} a message may have.")
         try:
             data = json.loads(string_value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidMessageError(f"Not a serialised {cls.__name__}: {exc}") from exc
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InvalidMessageError(f"Not a serialised {cls.__name__}: {type(exc).__name__}: {exc}") from exc
         if not isinstance(data, dict):
             raise InvalidMessageError(f"Not a serialised {cls.__name__}: expected a JSON object.")
-        return cls.from_json(data)
+        _check_depth(data, cls.__name__)
+        try:
+            return cls.from_json(data)
+        except InvalidMessageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — whatever a hostile document triggers, callers see one error type
+            raise InvalidMessageError(f"Not a valid serialised {cls.__name__}: {type(exc).__name__}: {exc}") from exc
+
+
+def _check_depth(data, name: str) -> None:
+    """Refuse documents nested deeper than ``MAX_NESTING_DEPTH`` (decoding recurses once per level)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING_DEPTH:
+            raise InvalidMessageError(f"Not a serialised {name}: nested more than {MAX_NESTING_DEPTH} levels deep.")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)

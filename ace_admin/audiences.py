@@ -133,7 +133,8 @@ def sample_learners(params: dict) -> Iterator[Row]:
 
 @dataclass
 class ImportReport:
-    """What an import did: how many were added, and which rows were skipped and why."""
+    """What an import did: how many were added, which rows were skipped as duplicates, and — when the file was
+    refused because of invalid rows — which rows and why (then nobody was added)."""
 
     added: int = 0
     duplicates: int = 0
@@ -147,9 +148,15 @@ class ImportReport:
         if len(self.problems) < self.MAX_PROBLEMS:
             self.problems.append(f"row {row_number}: {text}")
 
+    @property
+    def refused(self) -> bool:
+        return self.invalid > 0
+
     def summary(self) -> str:
-        return (f"{self.added} added, {self.duplicates} duplicate(s) skipped, "
-                f"{self.invalid} invalid row(s) skipped.")
+        if self.refused:
+            return (f"Nothing imported: {self.invalid} invalid row(s) (listed below). Correct them and import the "
+                    "whole file again.")
+        return f"{self.added} added, {self.duplicates} duplicate(s) skipped."
 
 
 _COLUMNS = {"email": ("email", "email_address", "e-mail", "mail"),
@@ -164,17 +171,25 @@ def _column(headers: list[str], names) -> int | None:
 
 def import_members(audience, data: bytes, file_format: str, batch_size: int = 2000) -> ImportReport:
     """Add the people in a CSV or XLSX file (columns email, lms_user_id, language; other columns become
-    personal details) to ``audience``. Duplicates (in the file or already on the list) and invalid
-    addresses are skipped and reported; everything else is added."""
+    personal details) to ``audience``, all or nothing.
+
+    Every value is checked against its column first: one invalid row (an invalid or over-long address, a user
+    id or language longer than its column) refuses the whole file, and the report lists each such row by
+    number. Duplicates (in the file or already on the list) are skipped and reported. The rows are then
+    added in one transaction: a database error adds nobody and is reported as a ``ValidationError``.
+    """
     import json
 
+    from django.db import DatabaseError, transaction
     from import_export.formats.base_formats import CSV, XLSX
 
+    from ace_admin.importing import check_size
     from ace_admin.models import AudienceMember, normalize_language
 
     formats = {"csv": CSV, "xlsx": XLSX}
     if file_format not in formats:
         raise ValidationError(f"Unsupported file type {file_format!r}: use CSV or Excel (.xlsx).")
+    check_size(len(data))
     fmt = formats[file_format]()
     try:
         payload = data.decode("utf-8-sig") if fmt.is_binary() is False else data
@@ -194,44 +209,59 @@ def import_members(audience, data: bytes, file_format: str, batch_size: int = 20
              if index not in (email_col, id_col, lang_col) and str(name or "").strip()]
     report = ImportReport()
     seen: set[str] = set()
-    pending: list[AudienceMember] = []
-
-    def flush():
-        existing = set(AudienceMember.objects.filter(audience=audience, email__in=[m.email for m in pending])
-                       .values_list("email", flat=True))
-        fresh = [member for member in pending if member.email not in existing]
-        for member in pending:
-            if member.email in existing:
-                report.skip("duplicates", member._row_number, f"{member.email} is already on this list")
-        AudienceMember.objects.bulk_create(fresh)
-        report.added += len(fresh)
-        pending.clear()
+    members: list[AudienceMember] = []
+    sizes = {name: AudienceMember._meta.get_field(name).max_length for name in ("email", "lms_user_id", "language")}
 
     for number, values in enumerate(dataset, start=2):  # row 1 holds the headers
         email = str(values[email_col] or "").strip().lower()
         if not email and not any(str(v or "").strip() for v in values):
             continue  # a blank line
-        try:
-            validate_email(email)
-        except ValidationError:
-            report.skip("invalid", number, f"{email or '(empty)'} is not a valid email address")
+        uid = values[id_col] if id_col is not None else ""
+        uid = "" if uid is None else str(int(uid) if isinstance(uid, float) and uid.is_integer() else uid).strip()
+        language = normalize_language(str(values[lang_col] or "")) if lang_col is not None else ""
+        problems = []
+        if len(email) > sizes["email"]:
+            problems.append(f"the address is longer than {sizes['email']} characters")
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problems.append(f"{email or '(empty)'} is not a valid email address")
+        if len(uid) > sizes["lms_user_id"]:
+            problems.append(f"the user id is longer than {sizes['lms_user_id']} characters")
+        if len(language) > sizes["language"]:
+            problems.append(f"the language is longer than {sizes['language']} characters")
+        if problems:
+            report.skip("invalid", number, "; ".join(problems))
             continue
         if email in seen:
             report.skip("duplicates", number, f"{email} appears more than once in the file")
             continue
         seen.add(email)
-        uid = values[id_col] if id_col is not None else ""
-        uid = "" if uid is None else str(int(uid) if isinstance(uid, float) and uid.is_integer() else uid).strip()
         member = AudienceMember(
-            audience=audience, email=email, lms_user_id=uid,
-            language=normalize_language(str(values[lang_col] or "")) if lang_col is not None else "",
+            audience=audience, email=email, lms_user_id=uid, language=language,
             context={name: _json_safe(values[index], json) for index, name in extra if values[index] not in (None, "")})
         member._row_number = number
-        pending.append(member)
-        if len(pending) >= batch_size:
-            flush()
-    if pending:
-        flush()
+        members.append(member)
+    if report.refused:
+        report.duplicates = 0
+        report.problems = [line for line in report.problems if "more than once" not in line]
+        return report
+    try:
+        with transaction.atomic():
+            for start in range(0, len(members), batch_size):
+                pending = members[start:start + batch_size]
+                existing = set(AudienceMember.objects.filter(audience=audience, email__in=[m.email for m in pending])
+                               .values_list("email", flat=True))
+                for member in pending:
+                    if member.email in existing:
+                        report.skip("duplicates", member._row_number, f"{member.email} is already on this list")
+                fresh = [member for member in pending if member.email not in existing]
+                AudienceMember.objects.bulk_create(fresh)
+                report.added += len(fresh)
+    except DatabaseError as error:
+        raise ValidationError(f"Nobody was imported: the database refused the list ({type(error).__name__}). "
+                              "Try again; if it happens again, tell your administrator.")
     return report
 
 

@@ -178,18 +178,21 @@ class StampedValue:
 class MessageTypeInfo:
     """What sending needs to know about a ``MessageType`` row, kept in memory."""
 
-    __slots__ = ("pk", "app_label", "name", "category", "transactional", "enabled", "from_address", "reply_to")
+    __slots__ = ("pk", "app_label", "name", "category", "transactional", "enabled", "from_address", "reply_to",
+                 "archived")
 
-    def __init__(self, pk, app_label, name, category, transactional, enabled, from_address="", reply_to=""):
+    def __init__(self, pk, app_label, name, category, transactional, enabled, from_address="", reply_to="",
+                 archived=False):
         self.pk, self.app_label, self.name = pk, app_label, name
         self.category, self.transactional, self.enabled = category, transactional, enabled
-        self.from_address, self.reply_to = from_address, reply_to
+        self.from_address, self.reply_to, self.archived = from_address, reply_to, archived
 
 
 def _load_message_types() -> dict:
     from ace_admin.models import MessageType
 
-    fields = ("pk", "app_label", "name", "category", "transactional", "enabled", "from_address", "reply_to")
+    fields = ("pk", "app_label", "name", "category", "transactional", "enabled", "from_address", "reply_to",
+              "archived")
     return {(row[1], row[2]): MessageTypeInfo(*row) for row in MessageType.objects.values_list(*fields)}
 
 

@@ -11,6 +11,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ace_admin import audiences, tasks
+from ace_admin.archive import ArchiveAdminMixin
+from ace_admin.importing import check_size
 from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
 
 
@@ -34,6 +36,11 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="File", help_text="CSV (UTF-8) or Excel (.xlsx) with an 'email' column; optional "
                                                    "'lms_user_id' and 'language' columns; any other column becomes a "
                                                    "personal detail the templates can use.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        check_size(upload.size)  # before anything reads it
+        return upload
 
 
 @admin.register(Audience)
@@ -72,7 +79,8 @@ class AudienceAdmin(admin.ModelAdmin):
             except ValidationError as error:
                 form.add_error("file", error)
             else:
-                level = messages.SUCCESS if not report.problems else messages.WARNING
+                level = messages.ERROR if report.refused else messages.SUCCESS if not report.problems \
+                    else messages.WARNING
                 self.message_user(request, f"Import into '{audience}': {report.summary()}", level)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": audience,
                    "title": f"Import people into {audience}", "form": form, "report": report}
@@ -89,14 +97,15 @@ class AudienceMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "message_type", "audience", "schedule", "schedule_summary", "enabled", "last_run"]
+class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "message_type", "audience", "schedule", "schedule_summary", "enabled", "archived",
+                    "last_run"]
     list_filter = ["schedule", "enabled"]
     search_fields = ["name"]
     autocomplete_fields = ["message_type", "audience"]
     actions = ["run_now"]
     fieldsets = [
-        (None, {"fields": ["name", "message_type", "audience", "channels", "language", "context"]}),
+        (None, {"fields": ["name", "message_type", "audience", "channels", "language", "context", "archived"]}),
         ("When", {"fields": ["enabled", "schedule", "run_at", "grace_minutes", ("every", "period"),
                              ("cron_minute", "cron_hour", "cron_day_of_week", "cron_day_of_month",
                               "cron_month_of_year"), "timezone"]}),
@@ -123,9 +132,21 @@ class CampaignAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{} ({})</a>', url, run.started_at.strftime("%Y-%m-%d %H:%M"),
                            run.get_status_display())
 
+    def archive_queryset(self, queryset) -> int:
+        count = 0
+        for campaign in queryset:  # one by one: saving removes each schedule
+            campaign.archived = True
+            campaign.save()
+            count += 1
+        return count
+
     @admin.action(description="Run now", permissions=["change"])
     def run_now(self, request, queryset):
         for campaign in queryset:
+            if campaign.archived:
+                self.message_user(request, f"{campaign} is archived: restore it from the archive to run it.",
+                                  messages.ERROR)
+                continue
             run = tasks.start_run(campaign, trigger="hand")
             url = reverse("admin:ace_admin_campaignrun_change", args=[run.pk])
             self.message_user(request, format_html('Started <a href="{}">a run of {}</a>.', url, campaign),

@@ -71,7 +71,8 @@ def sync(campaign) -> None:
     """Create, update or remove the campaign's ``PeriodicTask`` (called when the campaign is saved)."""
     from django_celery_beat.models import PeriodicTask
 
-    wanted = campaign.enabled and campaign.schedule != campaign.SCHEDULE_NONE and not too_late(campaign)
+    wanted = (campaign.enabled and not campaign.archived and campaign.schedule != campaign.SCHEDULE_NONE
+              and not too_late(campaign))
     if not wanted:
         remove(campaign)
         return

@@ -1,8 +1,17 @@
-"""Writes the delivery log: one ``DeliveryLog`` row per outcome of every ``ace.send``, in one insert."""
+"""Writes the delivery log: one ``DeliveryLog`` row per outcome of every ``ace.send``, in one insert.
+
+The insert runs in a savepoint after every value was fitted to its column (:func:`fit_row`): whatever a
+caller sends (a 300-character user id...), ACE never breaks the caller's ``transaction.atomic()`` and the
+email that went out is still logged.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+
+from django.db import transaction
 
 from ace.outcome import DeliveryStatus
 from ace_admin import cache as stamp
@@ -30,6 +39,24 @@ def _error_text(outcome) -> str:
     return outcome.reason or ""
 
 
+def fit_recipient_id(value) -> str:
+    """A user id as the log stores it: as is when it fits the column (64), else a recognisable fingerprint
+    (its start and a hash of the whole), so that frequency caps still count the same person together."""
+    text = "" if value is None else str(value)
+    if len(text) <= 64:
+        return text
+    return f"{text[:30]}…sha256:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:25]}"
+
+
+def fit_row(row) -> None:
+    """Cut every text value of ``row`` to its column's size (the database would refuse the whole insert)."""
+    for field in type(row)._meta.concrete_fields:
+        limit = getattr(field, "max_length", None)
+        value = getattr(row, field.attname)
+        if limit and isinstance(value, str) and len(value) > limit:
+            setattr(row, field.attname, value[:limit - 1] + "…")
+
+
 def record_outcomes(sender, message, outcomes, **kwargs) -> None:
     """Receiver of ``ACE_MESSAGE_OUTCOMES``: one row per outcome, one bulk insert."""
     from ace_admin.models import DeliveryLog
@@ -43,7 +70,7 @@ def record_outcomes(sender, message, outcomes, **kwargs) -> None:
         DeliveryLog(
             message_uuid=message.uuid, send_uuid=message.send_uuid, app_label=message.app_label,
             message_name=message.name, message_type_id=info.pk if info is not None else None,
-            recipient_id="" if recipient is None or recipient.lms_user_id is None else str(recipient.lms_user_id),
+            recipient_id="" if recipient is None else fit_recipient_id(recipient.lms_user_id),
             recipient_address=((recipient.email_address or "") if recipient is not None else "").strip().lower(),
             channel_type=getattr(outcome.channel_type, "value", str(outcome.channel_type)),
             channel_name=outcome.channel_name or "", status=outcome.status.value,
@@ -53,7 +80,12 @@ def record_outcomes(sender, message, outcomes, **kwargs) -> None:
         )
         for outcome in outcomes
     ]
+    for row in rows:
+        fit_row(row)
     try:
-        DeliveryLog.objects.bulk_create(rows)
+        # Inside the caller's transaction, a savepoint: a failed insert rolls back to here and the caller's
+        # transaction stays usable. In autocommit the insert is its own transaction already (no extra round trip).
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext():
+            DeliveryLog.objects.bulk_create(rows)
     except Exception:  # the message went out already; a log that cannot be written must not undo that
         LOG.exception("Could not write the delivery log for %s.", message.log_id)

@@ -15,6 +15,7 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from ace_admin import cache as stamp
+from ace_admin.validators import validate_json_object, validate_sender_address
 
 CHANNEL_TYPE_CHOICES = [("email", "Email"), ("push", "Push notification")]
 
@@ -103,14 +104,19 @@ class MessageType(StampingModel):
     enabled = models.BooleanField(
         "enabled", default=True,
         help_text="Untick to stop sending this message entirely; the delivery log records each message not sent.")
+    archived = models.BooleanField(
+        "archived", default=False,
+        help_text="Archived message types are kept with their history but never sent (the delivery log records "
+                  "each message not sent) and hidden from the list by default. A message type that has history "
+                  "is archived instead of deleted.")
     from_address = models.CharField(
-        "from address", max_length=255, blank=True,
+        "from address", max_length=255, blank=True, validators=[validate_sender_address],
         help_text="Sender shown to recipients, e.g. 'Example Courses <news@example.org>'. Blank: the site default.")
     reply_to = models.CharField(
-        "reply-to address", max_length=255, blank=True,
+        "reply-to address", max_length=255, blank=True, validators=[validate_sender_address],
         help_text="Where replies go. Blank: back to the sender.")
     sample_context = models.JSONField(
-        "sample data for preview", default=dict, blank=True,
+        "sample data for preview", default=dict, blank=True, validators=[validate_json_object],
         help_text="Example values (JSON) used to preview the templates, e.g. {\"user_name\": \"Ada\"}.")
     seed_addresses = models.TextField(
         "seed addresses", blank=True,
@@ -155,7 +161,7 @@ class Template(StampingModel):
         help_text="Which template this replaces, e.g. 'student/edx_ace/password_reset/email/body.html', "
                   "or a shared layout such as 'ace/email/base.html'.")
     message_type = models.ForeignKey(
-        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="templates",
+        MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="templates",
         verbose_name="message type",
         help_text="The message this template belongs to (filled in from the template name). Empty for layouts.")
     channel_type = models.CharField(
@@ -176,6 +182,10 @@ class Template(StampingModel):
         help_text="The template text. Use {{ variable }} for personal details and {% tags %} for logic.")
     published = models.BooleanField(
         "published", default=True, help_text="Untick to keep a draft: unpublished templates are never sent.")
+    archived = models.BooleanField(
+        "archived", default=False,
+        help_text="Archived templates keep their history, are never sent (they are unpublished) and are hidden "
+                  "from the list by default. A template with saved versions is archived instead of deleted.")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name="last changed by", help_text="Who saved this template last.")
@@ -255,7 +265,7 @@ class TemplateRevisionManager(models.Manager):
 class TemplateRevision(models.Model):
     """One saved version of a template, kept to compare and restore."""
 
-    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="revisions",
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="revisions",
                                  verbose_name="template", help_text="The template this is a version of.")
     number = models.PositiveIntegerField("version", help_text="1 for the first version, then 2, 3...")
     content = models.TextField("content", help_text="The template text as saved in this version.")
@@ -299,7 +309,7 @@ class ChannelRoute(StampingModel):
     order = models.IntegerField(
         "order", default=100, help_text="Rules are tried from the lowest number up; the first that matches is used.")
     message_type = models.ForeignKey(
-        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="routes",
+        MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="routes",
         verbose_name="message type", help_text="Only this message type. Leave blank for any.")
     category = models.SlugField(
         "category", max_length=100, blank=True, help_text="Only messages of this category. Leave blank for any.")
@@ -368,7 +378,7 @@ class PolicyRule(StampingModel):
         "channel", max_length=10, blank=True, choices=CHANNEL_TYPE_CHOICES,
         help_text="Which channel this applies to. Leave blank for all channels.")
     message_type = models.ForeignKey(
-        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="policy_rules",
+        MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="policy_rules",
         verbose_name="message type", help_text="Only this message type. Leave blank for any.")
     category = models.SlugField(
         "category", max_length=100, blank=True, help_text="Only messages of this category. Leave blank for any.")
@@ -429,9 +439,14 @@ class OptOut(models.Model):
         "category", max_length=100, blank=True,
         help_text="Stop all messages of this category. Leave both this and message type blank to stop all "
                   "non-transactional messages.")
-    message_type = models.ForeignKey(
-        MessageType, null=True, blank=True, on_delete=models.CASCADE, related_name="opt_outs",
-        verbose_name="message type", help_text="Stop only this message type.")
+    # The message type's natural key, not a foreign key: deleting or re-creating a message type (import,
+    # ace_sync) never drops a person's consent, and a message type that is not in the admin can be opted out of.
+    app_label = models.CharField(
+        "message type: application", max_length=100, blank=True,
+        help_text="With 'message name': stop only this message type (e.g. 'demo' and 'newsletter').")
+    message_name = models.CharField(
+        "message type: name", max_length=150, blank=True,
+        help_text="With 'application': stop only this message type. Leave both blank for a category or for all.")
     source = models.CharField(
         "source", max_length=20, choices=SOURCE_CHOICES, default="admin", help_text="How this opt-out was recorded.")
     created_at = models.DateTimeField("recorded", auto_now_add=True, help_text="When the person opted out.")
@@ -443,22 +458,48 @@ class OptOut(models.Model):
 
     def __str__(self):
         who = self.email or f"user {self.lms_user_id}"
-        what = self.message_type or self.category or "all non-transactional messages"
+        what = self.message_type_key or self.category or "all non-transactional messages"
         return f"{who}: {what}"
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
-        self.lms_user_id = (self.lms_user_id or "").strip()
-        if not self.email and not self.lms_user_id:
-            raise ValidationError("Give the person's user id or email address.")
+        self._normalise()
         super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
+        self._normalise()
+
+    def _normalise(self):
         self.email = (self.email or "").strip().lower()
         self.lms_user_id = (self.lms_user_id or "").strip()
+        self.app_label, self.message_name = (self.app_label or "").strip(), (self.message_name or "").strip()
         if not self.email and not self.lms_user_id:
             raise ValidationError("Give the person's user id or email address.")
+        if bool(self.app_label) != bool(self.message_name):
+            raise ValidationError("Give both the application and the name of the message type (or neither).")
+        if self.message_name and self.category:
+            raise ValidationError("An opt-out stops a category or one message type, not both.")
+
+    @property
+    def message_type_key(self) -> str:
+        """``app_label.name`` of the message type this opt-out stops, or '' for a category or everything."""
+        return f"{self.app_label}.{self.message_name}" if self.message_name else ""
+
+    @message_type_key.setter
+    def message_type_key(self, value) -> None:
+        app_label, _, name = str(value or "").strip().partition(".")
+        self.app_label, self.message_name = (app_label, name) if name else ("", "")
+
+    @property
+    def message_type(self):
+        """The admin's ``MessageType`` of this opt-out, if it has one (assignable: a ``MessageType`` or None)."""
+        if not self.message_name:
+            return None
+        return MessageType.objects.filter(app_label=self.app_label, name=self.message_name).first()
+
+    @message_type.setter
+    def message_type(self, value) -> None:
+        self.app_label, self.message_name = (value.app_label, value.name) if value is not None else ("", "")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -487,7 +528,7 @@ class DeliveryLog(models.Model):
     app_label = models.CharField("application", max_length=100, help_text="The part of the platform that sent it.")
     message_name = models.CharField("message name", max_length=150, help_text="Which message it was.")
     message_type = models.ForeignKey(
-        MessageType, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries",
+        MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries",
         verbose_name="message type", help_text="The message type, when it is known in the admin.")
     recipient_id = models.CharField("recipient user id", max_length=64, blank=True, db_index=True,
                                     help_text="The recipient's user id on the platform.")
@@ -509,7 +550,7 @@ class DeliveryLog(models.Model):
     finished_at = models.DateTimeField("finished", null=True, blank=True,
                                        help_text="When delivery finished (succeeded or gave up).")
     campaign_run = models.ForeignKey(
-        "CampaignRun", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
+        "CampaignRun", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries",
         verbose_name="campaign run", help_text="The campaign run that sent it, if any.")
 
     class Meta:
@@ -700,6 +741,10 @@ class Campaign(models.Model):
                   "expired. Blank: the ACE default.")
     enabled = models.BooleanField("scheduled", default=True,
                                   help_text="Untick to remove the schedule; 'Run now' still works.")
+    archived = models.BooleanField(
+        "archived", default=False,
+        help_text="Archived campaigns keep their runs and delivery log, are unscheduled, cannot be run and are "
+                  "hidden from the list by default. A campaign that has run is archived instead of deleted.")
     schedule = models.CharField(
         "when", max_length=10, default=SCHEDULE_ONCE,
         choices=[(SCHEDULE_NONE, "Only when started by hand ('Run now')"), (SCHEDULE_ONCE, "Once, at a given time"),
@@ -768,7 +813,7 @@ class CampaignRun(models.Model):
     STATUSES = [(RUNNING, "Running"), (PAUSED, "Paused"), (CANCELLED, "Cancelled"), (DONE, "Done"),
                 (FAILED, "Failed"), (MISSED, "Missed (scheduler was down)")]
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="runs", verbose_name="campaign",
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="runs", verbose_name="campaign",
                                  help_text="The campaign this run belongs to.")
     send_uuid = models.UUIDField("bulk send id", default=uuid.uuid4, unique=True, editable=False,
                                  help_text="Shared by every message of this run (see the delivery log).")

@@ -11,7 +11,7 @@ import contextlib
 import contextvars
 from datetime import timedelta
 
-from django.db.models import BigIntegerField, Count, F, IntegerField, Q, Value
+from django.db.models import CharField, Count, F, IntegerField, Q, Value
 
 from ace.channel import ChannelType
 from ace.policy import Policy, PolicyResult
@@ -19,6 +19,8 @@ from ace.utils.date import get_current_time
 from ace_admin import cache as stamp
 
 DISABLED_REASON = "message type disabled"
+#: An archived message type is kept for its history and never sent (also not transactional ones).
+ARCHIVED_REASON = "message type archived"
 
 #: For each message checked, the reason per denied channel type (the delivery log names the exact rule).
 reasons_by_channel = stamp.PerMessage()
@@ -50,13 +52,13 @@ def _load_rules() -> list[_Rule]:
 rules = stamp.StampedValue(_load_rules, empty=list)
 
 
-def _recipient_filter(message, id_field: str, email_field: str) -> Q | None:
+def _recipient_filter(message, id_field: str, email_field: str, fit_id=str) -> Q | None:
     recipient = message.recipient
     if recipient is None:
         return None
     condition = Q()
     if recipient.lms_user_id not in (None, ""):
-        condition |= Q(**{id_field: str(recipient.lms_user_id)})
+        condition |= Q(**{id_field: fit_id(recipient.lms_user_id)})
     if recipient.email_address:
         condition |= Q(**{email_field: recipient.email_address.strip().lower()})
     return condition or None
@@ -67,6 +69,8 @@ class DatabasePolicy(Policy):
 
     def check(self, message) -> PolicyResult:
         info = stamp.message_type_for(message)
+        if info is not None and info.archived:
+            return self._result(message, {channel_type: ARCHIVED_REASON for channel_type in ChannelType})
         if info is not None and not info.enabled:
             return self._result(message, {channel_type: DISABLED_REASON for channel_type in ChannelType})
         transactional = stamp.is_transactional(message, info)
@@ -111,7 +115,7 @@ class DatabasePolicy(Policy):
         if prefetched is not None:  # a campaign batch read every recipient's rows in two queries
             found = prefetched.rows_for(message, info, category)
         else:
-            found = DatabasePolicy._opt_out_rows(message, who, info, category)
+            found = DatabasePolicy._opt_out_rows(message, who, category)
             if found is None:
                 return {}
         denied: dict[ChannelType, str] = {}
@@ -129,17 +133,16 @@ class DatabasePolicy(Policy):
         return denied
 
     @staticmethod
-    def _opt_out_rows(message, who, info, category: str):
+    def _opt_out_rows(message, who, category: str):
         """The recipient's opt-outs and suppressions as (pk, kind, text, message type) rows, in one query; None
         where database access is blocked."""
         from ace_admin.models import OptOut, Suppression, identity_hash
 
-        # An opt-out with neither category nor message type covers every non-transactional message.
-        what = Q(category="", message_type__isnull=True)
+        # An opt-out with neither category nor message type covers every non-transactional message. Opt-outs of
+        # one message type name it by natural key: they hold whether or not the admin knows the type.
+        what = Q(category="", message_name="") | Q(app_label=message.app_label, message_name=message.name)
         if category:
             what |= Q(category=category)
-        if info is not None:
-            what |= Q(message_type_id=info.pk)
         # Suppressions keep only fingerprints of erased people, so they are matched by hash.
         recipient = message.recipient
         hashes = Q()
@@ -150,11 +153,11 @@ class DatabasePolicy(Policy):
         # The same four columns on both sides: (pk, kind 0 = opt-out / 1 = suppression, category or reason, type).
         # order_by(): the models' default ordering is not allowed inside a UNION on SQLite.
         opt_outs = OptOut.objects.filter(who & what).order_by().annotate(
-            k=Value(0, output_field=IntegerField()), a=F("category"), b=F("message_type_id")).values_list(
+            k=Value(0, output_field=IntegerField()), a=F("category"), b=F("message_name")).values_list(
             "pk", "k", "a", "b")
         suppressions = Suppression.objects.filter(hashes, lifted_at__isnull=True).order_by().annotate(
             k=Value(1, output_field=IntegerField()), a=F("reason"),
-            b=Value(None, output_field=BigIntegerField())).values_list("pk", "k", "a", "b")
+            b=Value("", output_field=CharField())).values_list("pk", "k", "a", "b")
         try:
             found = sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
         except RuntimeError as error:
@@ -166,9 +169,10 @@ class DatabasePolicy(Policy):
     @staticmethod
     def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:
         """The caps the recipient has reached, counted in one query over the delivery log."""
+        from ace_admin.delivery_log import fit_recipient_id
         from ace_admin.models import DeliveryLog
 
-        who = _recipient_filter(message, "recipient_id", "recipient_address")
+        who = _recipient_filter(message, "recipient_id", "recipient_address", fit_id=fit_recipient_id)
         if who is None:
             return []
         now = get_current_time()
@@ -215,7 +219,7 @@ class _Prefetched:
                 hashes.add(identity_hash(recipient.email_address))
         self.opt_outs: dict[tuple, list] = {}
         for row in OptOut.objects.filter(Q(lms_user_id__in=ids) | Q(email__in=emails)).values_list(
-                "pk", "lms_user_id", "email", "category", "message_type_id"):
+                "pk", "lms_user_id", "email", "category", "app_label", "message_name"):
             for key in (("id", row[1]), ("email", row[2])):
                 if key[1]:
                     self.opt_outs.setdefault(key, []).append(row)
@@ -239,10 +243,10 @@ class _Prefetched:
                 opt_outs[row[0]] = row
             for pk, reason in self.suppressions.get(self.hash(recipient.email_address), []):
                 suppressions[pk] = reason
-        found = [(pk, 0, opt_category, opt_type) for pk, _, _, opt_category, opt_type in opt_outs.values()
-                 if (not opt_category and opt_type is None) or (category and opt_category == category)
-                 or (info is not None and opt_type == info.pk)]
-        found += [(pk, 1, reason, None) for pk, reason in suppressions.items()]
+        found = [(pk, 0, opt_category, opt_name) for pk, _, _, opt_category, opt_app, opt_name in opt_outs.values()
+                 if (not opt_category and not opt_name) or (category and opt_category == category)
+                 or (opt_name and (opt_app, opt_name) == (message.app_label, message.name))]
+        found += [(pk, 1, reason, "") for pk, reason in suppressions.items()]
         return sorted(found, key=lambda row: (row[1], row[0]))
 
 

@@ -12,11 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export import resources
 from import_export.admin import ExportMixin
-from import_export.formats.base_formats import CSV
 
 from ace_admin import suppression
 from ace_admin.admin.operations import OptOutAdmin
 from ace_admin.erasure import erase_recipient
+from ace_admin.importing import SafeCSV
 from ace_admin.models import OptOut, Suppression, identity_hash
 
 
@@ -76,7 +76,7 @@ class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
     """Addresses that receive no more marketing mail, with the reason; staff can lift a suppression."""
 
     resource_classes = [SuppressionResource]
-    formats = [CSV]
+    formats = [SafeCSV]
     list_display = ["address", "reason", "short_details", "source", "created_at", "in_force", "lifted_at",
                     "lifted_by"]
     list_filter = [InForceFilter, "reason", "source", "created_at"]
@@ -148,12 +148,12 @@ class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
 
 def category_counts() -> list[dict]:
     """Opt-outs per scope: each category, each message type, and "all marketing"."""
-    rows = (OptOut.objects.order_by().values("category", "message_type__app_label", "message_type__name")
+    rows = (OptOut.objects.order_by().values("category", "app_label", "message_name")
             .annotate(count=Count("id")))
     table = []
     for row in rows:
-        if row["message_type__name"]:
-            label = f"message type {row['message_type__app_label']}.{row['message_type__name']}"
+        if row["message_name"]:
+            label = f"message type {row['app_label']}.{row['message_name']}"
         else:
             label = f"category {row['category']}" if row["category"] else "all non-transactional messages"
         table.append({"label": label, "count": row["count"]})

@@ -3,6 +3,11 @@
 Content moves from staging to production as a file (JSON, YAML or CSV). An import is all or nothing:
 one bad row (bad template syntax, unknown message type, invalid address) rejects the whole file with
 the row number and the reason, and saves nothing. Re-importing an export changes nothing.
+
+Every value is checked strictly (issue 9): a boolean is true/false/yes/no/1/0 and nothing else, JSON
+cells hold the type the field needs (an object for sample data, a list for templates) without duplicate
+keys, and a column the resource does not know is reported instead of ignored. File-level limits (size,
+YAML aliases, nesting) are in ``ace_admin.importing``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,32 @@ from django.contrib.sites.models import Site
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
+from ace_admin.importing import loads_json
 from ace_admin.models import TEMPLATE_NAME_SCHEME, MessageType, OptOut, Template, normalize_language
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "n", "off"})
+
+
+def strict_bool(value, what: str = "value") -> bool:
+    """True/False from a cell or a JSON/YAML value; ``ValueError`` for anything else ("maybe", blank, 2...)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"{what} must be true or false (or yes/no, 1/0), not {value!r}")
+
+
+class StrictBooleanWidget(widgets.BooleanWidget):
+    """A boolean column: true/false, yes/no, 1/0 (any case); anything else is an error, never False."""
+
+    def clean(self, value, row=None, **kwargs):
+        return strict_bool(value)
 
 
 class JsonValueWidget(widgets.Widget):
@@ -28,9 +58,13 @@ class JsonValueWidget(widgets.Widget):
             return self.empty()
         if isinstance(value, str):
             try:
-                return json.loads(value)
+                value = loads_json(value)
             except json.JSONDecodeError as error:
                 raise ValueError(f"not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})")
+        expected = self.empty
+        if not isinstance(value, expected):
+            what = {dict: "a JSON object ({...})", list: "a JSON list ([...])"}.get(expected, expected.__name__)
+            raise ValueError(f"must be {what}, not {type(value).__name__}")
         return value
 
     def render(self, value, obj=None, **kwargs):
@@ -83,7 +117,15 @@ class TextWidget(widgets.CharWidget):
 
 
 class AllOrNothingMixin:
-    """Every import runs in one transaction that is rolled back if any row is invalid or fails."""
+    """Every import runs in one transaction that is rolled back if any row is invalid or fails; a column the
+    resource does not know rejects the file (a typo such as 'trasactional' would otherwise be ignored)."""
+
+    def before_import(self, dataset, **kwargs):
+        known = {field.column_name for field in self.get_import_fields()} | set(getattr(self, "extra_columns", ()))
+        unknown = [str(header) for header in (dataset.headers or []) if header not in known]
+        if unknown:
+            raise ValueError(f"Unknown column(s): {', '.join(unknown)}. Known columns: {', '.join(sorted(known))}.")
+        super().before_import(dataset, **kwargs)
 
     def import_data(self, dataset, *args, **kwargs):
         kwargs["use_transactions"] = True
@@ -117,7 +159,7 @@ class TemplateResource(AllOrNothingMixin, resources.ModelResource):
     language = fields.Field(attribute="language", column_name="language", widget=TextWidget())
     site = fields.Field(attribute="site", column_name="site", widget=SiteWidget())
     message_type = fields.Field(attribute="message_type", column_name="message_type", widget=MessageTypeWidget())
-    published = fields.Field(attribute="published", column_name="published", widget=widgets.BooleanWidget())
+    published = fields.Field(attribute="published", column_name="published", widget=StrictBooleanWidget())
     content = fields.Field(attribute="content", column_name="content", widget=TextWidget())
 
     class Meta:
@@ -167,8 +209,8 @@ class MessageTypeResource(AllOrNothingMixin, resources.ModelResource):
     description = fields.Field(attribute="description", column_name="description", widget=TextWidget())
     category = fields.Field(attribute="category", column_name="category", widget=TextWidget())
     transactional = fields.Field(attribute="transactional", column_name="transactional",
-                                 widget=widgets.BooleanWidget())
-    enabled = fields.Field(attribute="enabled", column_name="enabled", widget=widgets.BooleanWidget())
+                                 widget=StrictBooleanWidget())
+    enabled = fields.Field(attribute="enabled", column_name="enabled", widget=StrictBooleanWidget())
     from_address = fields.Field(attribute="from_address", column_name="from_address", widget=TextWidget())
     reply_to = fields.Field(attribute="reply_to", column_name="reply_to", widget=TextWidget())
     sample_context = fields.Field(attribute="sample_context", column_name="sample_context",
@@ -232,7 +274,15 @@ class MessageTypeResource(AllOrNothingMixin, resources.ModelResource):
                 template = Template.objects.filter(name=name, language=language, site=site).first()
             template = template or Template(name=name, language=language, site=site)
             template.content = "" if item.get("content") is None else str(item["content"])
-            template.published = bool(item.get("published", True))
+            unknown = sorted(set(item) - {"name", "language", "site", "published", "content"})
+            if unknown:
+                problems.append(f"template {name!r}: unknown key(s) {', '.join(map(str, unknown))}")
+                continue
+            try:
+                template.published = strict_bool(item.get("published", True), "published")
+            except ValueError as error:
+                problems.append(f"template {name!r}: {error}")
+                continue
             problem = _template_problem(template)
             if problem:
                 problems.append(f"template {name!r} ({language or 'any language'}): {problem}")
@@ -277,13 +327,30 @@ class MessageTypeResource(AllOrNothingMixin, resources.ModelResource):
             template.save(author=self.import_user, comment="imported")
 
 
+class MessageTypeKeyWidget(widgets.Widget):
+    """A message type by natural key, ``app_label.name``: it need not exist in the admin (opt-outs outlive it)."""
+
+    def clean(self, value, row=None, **kwargs):
+        value = str(value or "").strip()
+        if not value:
+            return ""
+        app_label, dot, name = value.partition(".")
+        if not dot or not app_label or not name:
+            raise ValueError(f"message type {value!r} should be written app_label.name, e.g. 'demo.newsletter'")
+        return value
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
 class OptOutResource(AllOrNothingMixin, resources.ModelResource):
     """Opt-outs, typically a CSV with an ``email`` column (and optionally lms_user_id, category, message_type)."""
 
     lms_user_id = fields.Field(attribute="lms_user_id", column_name="lms_user_id", widget=TextWidget(), default="")
     email = fields.Field(attribute="email", column_name="email", widget=TextWidget(), default="")
     category = fields.Field(attribute="category", column_name="category", widget=TextWidget(), default="")
-    message_type = fields.Field(attribute="message_type", column_name="message_type", widget=MessageTypeWidget())
+    message_type = fields.Field(attribute="message_type_key", column_name="message_type",
+                                widget=MessageTypeKeyWidget(), default="")
 
     class Meta:
         model = OptOut
@@ -292,6 +359,13 @@ class OptOutResource(AllOrNothingMixin, resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+
+    def get_instance(self, instance_loader, row):
+        # The message type is two columns in the table: look the row up by them.
+        app_label, _, name = str(row.get("message_type") or "").strip().partition(".")
+        return OptOut.objects.filter(lms_user_id=row.get("lms_user_id") or "", email=row.get("email") or "",
+                                     category=str(row.get("category") or "").strip(), app_label=app_label,
+                                     message_name=name).first()
 
     def before_import(self, dataset, **kwargs):
         # A file with only an email column is the common case: the other columns default to blank.

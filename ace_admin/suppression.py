@@ -63,11 +63,15 @@ def suppress(email: str, *, reason: str, details: str = "", source: str = ""):
     email = (email or "").strip().lower()
     if not email:
         return None
-    with transaction.atomic():
-        existing = Suppression.objects.filter(address_hash=identity_hash(email), lifted_at__isnull=True).first()
+    address_hash = identity_hash(email)
+    # An address longer than the column is kept as its fingerprint only (it still matches by hash).
+    stored = email if len(email) <= Suppression._meta.get_field("email").max_length else ""
+    with transaction.atomic():  # a savepoint: never breaks the transaction of the code that sent
+        existing = Suppression.objects.filter(address_hash=address_hash, lifted_at__isnull=True).first()
         if existing is not None:
             return existing
-        return Suppression.objects.create(email=email, reason=reason, details=details[:2000], source=source[:100])
+        return Suppression.objects.create(email=stored, address_hash=address_hash, reason=reason,
+                                          details=details[:2000], source=source[:100])
 
 
 def lift(queryset, user=None) -> int:

@@ -113,6 +113,9 @@ def fire_campaign(self, campaign_id: int):
     if campaign is None:
         LOG.warning("The scheduler fired campaign #%s, which no longer exists.", campaign_id)
         return None
+    if campaign.archived:
+        LOG.warning("The scheduler fired campaign %s, which is archived: not run.", campaign)
+        return None
     return start_run(campaign, trigger="schedule", task_id=self.request.id).pk
 
 

@@ -1,9 +1,12 @@
-"""Signed unsubscribe and preference links, the ``List-Unsubscribe`` headers, and recording what people choose.
+"""Opaque unsubscribe and preference links, the ``List-Unsubscribe`` headers, and recording what people choose.
 
-A link's token is made with ``django.core.signing`` (HMAC over ``SECRET_KEY`` with a salt of its own):
-it names the recipient (user id and address), the message's category (or message type) and its
-language, and cannot be forged or altered without the key. Tokens do not expire: a person must be
-able to unsubscribe from an old email.
+A link's token is encrypted and authenticated (Fernet from ``cryptography``: AES-128-CBC + HMAC-SHA256,
+with a key derived from ``SECRET_KEY`` and a salt per kind of link; ``SECRET_KEY_FALLBACKS`` still
+open older tokens). It carries the recipient (user id and address), the message's category (or
+message type) and its language, yet nothing in it is readable (mail logs, proxies and forwarded
+emails see no address) and it cannot be forged or altered without the key. Tokens do not expire: a
+person must be able to unsubscribe from an old email. Links sent before tokens were encrypted (signed,
+readable base64) keep working; new links are never made that way.
 
 :func:`prepare_message` is an ``ACE_MESSAGE_PREPARERS`` callable: it gives every template
 ``{{ preferences_url }}`` and, for non-transactional messages, ``{{ unsubscribe_url }}`` plus the
@@ -13,16 +16,20 @@ it itself.
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.crypto import salted_hmac
 
 from ace_admin import cache as stamp
 
@@ -105,15 +112,46 @@ class Subscriber:
         return condition
 
 
+#: Every Fernet token starts with its version byte 0x80, base64-encoded: "gAAAAA".
+_FERNET_PREFIX = "gAAAAA"
+#: Longer tokens are not read at all (a real one is about 200 characters).
+MAX_TOKEN_LENGTH = 2000
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher(salt: str, secret_key: str, fallbacks: tuple) -> MultiFernet:
+    def fernet(secret):
+        key = salted_hmac(f"{salt}.fernet", "ace_admin link key", secret=secret, algorithm="sha256").digest()
+        return Fernet(base64.urlsafe_b64encode(key))
+
+    return MultiFernet([fernet(secret_key), *(fernet(secret) for secret in fallbacks)])
+
+
+def _current_cipher(salt: str) -> MultiFernet:
+    return _cipher(salt, settings.SECRET_KEY, tuple(getattr(settings, "SECRET_KEY_FALLBACKS", ()) or ()))
+
+
 def make_token(subscriber: Subscriber, salt: str = UNSUBSCRIBE_SALT) -> str:
-    # Not compressed: for a payload this small zlib saves a few bytes and doubles the cost of signing.
-    return signing.dumps(subscriber.payload(), salt=salt)
+    """An opaque token for ``subscriber``: encrypted and authenticated, URL-safe, without padding."""
+    payload = json.dumps(subscriber.payload(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _current_cipher(salt).encrypt(payload).decode("ascii").rstrip("=")
 
 
 def read_token(token: str, salt: str = UNSUBSCRIBE_SALT) -> Subscriber:
     """The subscriber a token names; ``signing.BadSignature`` when it was forged, altered or truncated."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise signing.BadSignature("not a link token")
     try:
-        return Subscriber.from_payload(signing.loads(token, salt=salt))
+        if token.startswith(_FERNET_PREFIX):
+            padded = token + "=" * (-len(token) % 4)
+            try:
+                data = json.loads(_current_cipher(salt).decrypt(padded.encode("ascii")))
+            except (InvalidToken, ValueError, UnicodeError) as error:
+                raise signing.BadSignature(f"not a valid link token ({type(error).__name__})")
+        else:
+            # A link from an email sent before tokens were encrypted: a signed (readable) payload.
+            data = signing.loads(token, salt=salt)
+        return Subscriber.from_payload(data)
     except signing.BadSignature:
         raise
     except Exception as error:  # a validly signed but malformed payload (cannot happen unless the key leaked)
@@ -182,36 +220,41 @@ def prepare_message(message) -> None:
 # Recording choices
 
 
-def _message_type(subscriber: Subscriber):
-    from ace_admin.models import MessageType
-
-    if not subscriber.message_type or "." not in subscriber.message_type:
-        return None
-    app_label, name = subscriber.message_type.split(".", 1)
-    return MessageType.objects.filter(app_label=app_label, name=name).first()
+def _message_type_key(subscriber: Subscriber) -> tuple[str, str]:
+    """(app_label, name) of the token's message type, or ('', '')."""
+    app_label, _, name = (subscriber.message_type or "").partition(".")
+    return (app_label, name) if app_label and name else ("", "")
 
 
 def opt_out(subscriber: Subscriber, *, everything: bool = False, category: str | None = None,
-            source: str = "unsubscribe"):
-    """Record that ``subscriber`` wants no more messages of the token's category (or message type), of
-    ``category``, or no non-transactional message at all (``everything``). Idempotent; returns the OptOut."""
+            message_type: bool = False, source: str = "unsubscribe"):
+    """Record that ``subscriber`` wants no more messages of the token's category (or, for a message without a
+    category, of the token's message type only), of ``category``, of the token's message type
+    (``message_type``), or no non-transactional message at all (``everything``). Idempotent; returns the OptOut.
+
+    Message types are named by natural key (app_label + name), whether or not the admin knows them: the
+    opt-out outlives deleting and re-creating the message type.
+    """
     from ace_admin.models import OptOut
 
-    message_type = None
+    app_label = name = ""
     if everything:
         category = ""
+    elif message_type:
+        category = ""
+        app_label, name = _message_type_key(subscriber)
     elif category is None:
         category = subscriber.category
         if not category:
-            message_type = _message_type(subscriber)
-    scope = Q(category=category or "", message_type=message_type) if message_type else \
-        Q(category=category or "", message_type__isnull=True)
+            app_label, name = _message_type_key(subscriber)
+    # (A token naming neither, which ACE never makes, leaves all non-transactional mail, as before.)
+    scope = Q(category=category or "", app_label=app_label, message_name=name)
     with transaction.atomic():
         existing = OptOut.objects.filter(subscriber.who() & scope).first()
         if existing is not None:
             return existing
         return OptOut.objects.create(lms_user_id=subscriber.user_id, email=subscriber.email, category=category or "",
-                                     message_type=message_type, source=source)
+                                     app_label=app_label, message_name=name, source=source)
 
 
 def marketing_categories() -> list[str]:
@@ -224,26 +267,41 @@ def marketing_categories() -> list[str]:
 
 @dataclass
 class Preferences:
-    """What a person receives: each category on or off, and whether they left all marketing."""
+    """What a person receives: each category on or off, the link's message type (for a message without a
+    category; None otherwise) on or off, and whether they left all marketing."""
 
     categories: dict[str, bool]
     all_off: bool
+    message_type: bool | None = None
+
+
+def _message_type_opt_outs(subscriber: Subscriber):
+    from ace_admin.models import OptOut
+
+    app_label, name = _message_type_key(subscriber)
+    return OptOut.objects.filter(subscriber.who(), app_label=app_label, message_name=name, category="")
 
 
 def preferences_of(subscriber: Subscriber) -> Preferences:
     from ace_admin.models import OptOut
 
-    rows = list(OptOut.objects.filter(subscriber.who(), message_type__isnull=True).values_list("category", flat=True))
+    rows = list(OptOut.objects.filter(subscriber.who(), message_name="").values_list("category", flat=True))
     all_off = "" in rows
     names = set(marketing_categories()) | {name for name in rows if name}
     if subscriber.category:
         names.add(subscriber.category)
-    return Preferences(categories={name: not all_off and name not in rows for name in sorted(names)}, all_off=all_off)
+    this_type = None
+    if not subscriber.category and _message_type_key(subscriber)[1]:
+        this_type = not all_off and not _message_type_opt_outs(subscriber).exists()
+    return Preferences(categories={name: not all_off and name not in rows for name in sorted(names)}, all_off=all_off,
+                       message_type=this_type)
 
 
-def save_preferences(subscriber: Subscriber, wanted: set[str], *, everything_off: bool = False) -> Preferences:
-    """Apply the preference form: categories in ``wanted`` on, the others off; ``everything_off`` leaves all
-    marketing. Saving the form with some category on also ends an earlier "unsubscribe from all"."""
+def save_preferences(subscriber: Subscriber, wanted: set[str], *, everything_off: bool = False,
+                     message_type_on: bool | None = None) -> Preferences:
+    """Apply the preference form: categories in ``wanted`` on, the others off; the link's message type on or
+    off (``message_type_on``, when the page showed it); ``everything_off`` leaves all marketing. Saving the
+    form with some category on also ends an earlier "unsubscribe from all"."""
     from ace_admin.models import OptOut
 
     current = preferences_of(subscriber)
@@ -251,7 +309,12 @@ def save_preferences(subscriber: Subscriber, wanted: set[str], *, everything_off
         if everything_off:
             opt_out(subscriber, everything=True, source="unsubscribe")
             return preferences_of(subscriber)
-        base = OptOut.objects.filter(subscriber.who(), message_type__isnull=True)
+        if current.message_type is not None and message_type_on is not None:
+            if message_type_on:
+                _message_type_opt_outs(subscriber).delete()
+            else:
+                opt_out(subscriber, message_type=True, source="unsubscribe")
+        base = OptOut.objects.filter(subscriber.who(), message_name="")
         base.filter(category="").delete()
         for name in current.categories:
             if name in wanted:

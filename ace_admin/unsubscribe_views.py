@@ -89,7 +89,9 @@ def preferences(request, token: str):
     with _language(subscriber):
         if request.method == "POST":
             everything = request.POST.get("action") == "unsubscribe_all"
-            links.save_preferences(subscriber, set(request.POST.getlist("category")), everything_off=everything)
+            shown_type = request.POST.get("message_type_shown") == "1"
+            links.save_preferences(subscriber, set(request.POST.getlist("category")), everything_off=everything,
+                                   message_type_on=(request.POST.get("message_type") == "1") if shown_type else None)
             # Post/redirect/get: reloading the page does not post the form again.
             return HttpResponseRedirect(f"{request.path}?saved={'all' if everything else '1'}")
         current = links.preferences_of(subscriber)
@@ -97,5 +99,6 @@ def preferences(request, token: str):
                 for index, (name, on) in enumerate(current.categories.items(), start=1)]
         return render(request, "ace_admin/unsubscribe/preferences.html", {
             "categories": rows, "all_off": current.all_off, "saved": request.GET.get("saved", ""),
+            "message_type": current.message_type,
             "email": subscriber.email,
         })

@@ -13,15 +13,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, JSON, YAML
 
 from ace_admin import discovery, preview_views
+from ace_admin.archive import ArchiveAdminMixin
 from ace_admin.forms import TemplateForm, TemplateInlineFormSet
+from ace_admin.importing import SafeCSV, SafeImportExportMixin, SafeJSON, SafeYAML
 from ace_admin.models import MessageType, Template, TemplateRevision
 from ace_admin.resources import MessageTypeResource, TemplateResource
 from ace_admin.widgets import CSS
 
-FORMATS = [JSON, YAML, CSV]
+FORMATS = [SafeJSON, SafeYAML, SafeCSV]
 
 
 class TemplateInline(admin.StackedInline):
@@ -41,11 +42,11 @@ class TemplateInline(admin.StackedInline):
 
 
 @admin.register(MessageType)
-class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
+class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [MessageTypeResource]
     formats = FORMATS
     inlines = [TemplateInline]
-    list_display = ["__str__", "description_short", "category", "transactional", "enabled", "source",
+    list_display = ["__str__", "description_short", "category", "transactional", "enabled", "archived", "source",
                     "db_templates", "updated_at"]
     list_display_links = ["__str__"]
     list_filter = ["app_label", "category", "transactional", "enabled", "source", "templates__language",
@@ -53,7 +54,7 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
     search_fields = ["app_label", "name", "description", "category", "templates__name"]
     readonly_fields = ["source", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["app_label", "name", "description", "category", "transactional", "enabled"]}),
+        (None, {"fields": ["app_label", "name", "description", "category", "transactional", "enabled", "archived"]}),
         ("Sending", {"fields": ["from_address", "reply_to", "seed_addresses"]}),
         ("Preview", {"fields": ["sample_context"], "classes": ["collapse"]}),
         ("History", {"fields": ["source", "created_at", "updated_at"], "classes": ["collapse"]}),
@@ -93,7 +94,13 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            if obj.revisions.exists():
+                # Its saved versions are history: archive (and unpublish) instead of deleting.
+                Template.objects.filter(pk=obj.pk).update(archived=True, published=False)
+                self.message_user(request, f"{obj.name} has saved versions: it was archived (unpublished), "
+                                           "not deleted.", messages.INFO)
+            else:
+                obj.delete()
         for template in instances:
             template.message_type = form.instance
             template.save(author=request.user)
@@ -196,13 +203,14 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Template)
-class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
+class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [TemplateResource]
     formats = FORMATS
     form = TemplateForm
     inlines = [RevisionInline]
     list_display = ["name", "message_type", "channel_type", "part", "language_display", "site", "published",
-                    "updated_at", "updated_by"]
+                    "archived", "updated_at", "updated_by"]
+    archive_updates = {"archived": True, "published": False}
     list_filter = ["message_type__app_label", "message_type__category", "language", "channel_type", "part",
                    "published", "site", "message_type"]
     search_fields = ["name", "content", "message_type__name", "message_type__app_label"]
@@ -239,7 +247,7 @@ class TemplateAdmin(ImportExportMixin, admin.ModelAdmin):
     # Bulk updates go through the model's StampingQuerySet.update(), which bumps the shared stamp.
     @admin.action(description="Publish the selected templates", permissions=["change"])
     def publish(self, request, queryset):
-        count = queryset.update(published=True)
+        count = queryset.update(published=True, archived=False)
         self.message_user(request, f"{count} template(s) published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish the selected templates (files on disk are used instead)",

@@ -8,9 +8,9 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.db.models import Q
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV
 
 from ace_admin.forms import ChannelRouteForm, PolicyRuleForm
+from ace_admin.importing import SafeCSV, SafeImportExportMixin
 from ace_admin.models import ChannelRoute, DeliveryLog, OptOut, PolicyRule
 from ace_admin.resources import OptOutResource
 
@@ -76,16 +76,19 @@ class PolicyRuleAdmin(EnableDisableMixin, admin.ModelAdmin):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(ImportExportMixin, admin.ModelAdmin):
+class OptOutAdmin(SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [OptOutResource]
-    formats = [CSV]
-    list_display = ["email", "lms_user_id", "category", "message_type", "source", "created_at"]
-    list_filter = ["source", "category", "message_type", "created_at"]
-    search_fields = ["email", "lms_user_id", "category", "message_type__name"]
-    list_select_related = ["message_type"]
-    autocomplete_fields = ["message_type"]
+    formats = [SafeCSV]
+    list_display = ["email", "lms_user_id", "category", "message_type_display", "source", "created_at"]
+    list_filter = ["source", "category", "app_label", "message_name", "created_at"]
+    search_fields = ["email", "lms_user_id", "category", "app_label", "message_name"]
+    fields = ["lms_user_id", "email", "category", "app_label", "message_name", "source", "created_at"]
     readonly_fields = ["created_at"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="message type", ordering="message_name")
+    def message_type_display(self, obj):
+        return obj.message_type_key or "—"
 
 
 class MessageTypeFilter(admin.SimpleListFilter):

@@ -62,6 +62,8 @@ def test_round_trip_changes_nothing_then_recreates_everything(content, fmt):
     assert snapshot() == before  # no new revisions either
 
     # Production: the same file into an empty database recreates the message types and their templates.
+    # (An empty database: history protects templates from deletion, so it goes first.)
+    TemplateRevision.objects.filter(template__message_type__isnull=False).delete()
     Template.objects.filter(message_type__isnull=False).delete()
     MessageType.objects.all().delete()
     result = MessageTypeResource().import_data(load(fmt, data), dry_run=False)
@@ -213,13 +215,13 @@ def test_opt_outs_from_csv(staff, content):
     good = "email,category,message_type\nAda@Example.org ,marketing,\ngrace@example.org,,shop.welcome\n"
     result = OptOutResource().import_data(CSV().create_dataset(good), dry_run=False)
     assert not result.has_errors() and not result.has_validation_errors()
-    assert sorted(OptOut.objects.values_list("email", "category", "message_type__name", "source")) == [
-        ("ada@example.org", "marketing", None, "import"), ("grace@example.org", "", "welcome", "import")]
+    assert sorted(OptOut.objects.values_list("email", "category", "message_name", "source")) == [
+        ("ada@example.org", "marketing", "", "import"), ("grace@example.org", "", "welcome", "import")]
     result = OptOutResource().import_data(CSV().create_dataset(good), dry_run=False)
     assert OptOut.objects.count() == 2  # importing the same list again adds nothing
     only_emails = "email\nlin@example.org\n"
     assert not OptOutResource().import_data(CSV().create_dataset(only_emails), dry_run=False).has_validation_errors()
-    assert OptOut.objects.filter(email="lin@example.org", category="", message_type=None).exists()
+    assert OptOut.objects.filter(email="lin@example.org", category="", message_name="").exists()
 
 
 def test_import_needs_the_change_permission(client, content):

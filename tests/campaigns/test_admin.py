@@ -34,10 +34,16 @@ def test_a_csv_import_adds_the_valid_people_and_reports_and_counts_the_rest(admi
     response = _import(admin_client, audience, "people.csv", CSV)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "2 added, 2 duplicate(s) skipped, 1 invalid row(s) skipped." in page
+    # All or nothing: the invalid row refuses the file, and says which row.
+    assert "Nothing imported: 1 invalid row(s)" in page
     assert "row 3: not-an-address is not a valid email address" in page
-    assert "row 4: ann@example.org appears more than once in the file" in page
-    assert "row 6: dee@example.org is already on this list" in page
+    assert sorted(audience.members.values_list("email", flat=True)) == ["dee@example.org"]
+
+    response = _import(admin_client, audience, "people.csv", CSV.replace(b"not-an-address,2,,Bob\n", b""))
+    page = response.content.decode()
+    assert "2 added, 2 duplicate(s) skipped." in page
+    assert "row 3: ann@example.org appears more than once in the file" in page
+    assert "row 5: dee@example.org is already on this list" in page
     ann = AudienceMember.objects.get(audience=audience, email="ann@example.org")
     assert (ann.lms_user_id, ann.language, ann.context) == ("1", "fr", {"first_name": "Ann"})
     assert sorted(audience.members.values_list("email", flat=True)) == [
@@ -57,7 +63,14 @@ def test_an_excel_import(admin_client):
     book.save(data)
     audience = Audience.objects.create(name="Excel")
     response = _import(admin_client, audience, "people.xlsx", data.getvalue())
-    assert "2 added, 0 duplicate(s) skipped, 1 invalid row(s) skipped." in response.content.decode()
+    assert "Nothing imported: 1 invalid row(s)" in response.content.decode()
+    assert "row 3: bad@ is not a valid email address" in response.content.decode()
+    assert not audience.members.exists()
+    sheet.delete_rows(3)
+    data = io.BytesIO()
+    book.save(data)
+    response = _import(admin_client, audience, "people.xlsx", data.getvalue())
+    assert "2 added, 0 duplicate(s) skipped." in response.content.decode()
     assert AudienceMember.objects.get(email="xl1@example.org").lms_user_id == "11"
     assert AudienceMember.objects.get(email="xl2@example.org").context == {"first_name": "Yan"}
 
