@@ -731,6 +731,8 @@ def _capped_count(attribute: str, what: str):
             expression = getattr(node, attribute)
             if not expression.is_var:
                 _compile_cap(expression.var, what)
+            elif expression.var.lookups is None:  # a number written in the tag
+                _compile_cap(expression.var.literal, what)
             render = node.render
 
             def render_capped(context):
