@@ -276,3 +276,11 @@ def test_message_types_of_the_demo_still_send(demo):
         message = make_message(message_type.name, app_label="demo", context=message_type.sample_context)
         result, email = send_email(message)
         assert result[0].status is DeliveryStatus.SENT, (message_type.name, result[0].error)
+
+
+def test_the_preview_names_a_refused_variable(client, editor, demo):
+    template = Template.objects.filter(name__endswith="/email/body.html").order_by("pk").first()
+    response = client.post(reverse("admin:ace_admin_template_preview", args=[template.pk]), {
+        "_ace_preview": "1", "name": template.name, "language": template.language, "site": "",
+        "content": "<p>{{ channel.deliver }}</p>"})
+    assert "{{ channel.deliver }} is not available in templates edited here" in response.content.decode()
