@@ -361,10 +361,21 @@ def lookup(context, bits, var: str):
         current = context[bits[0]]
     except (KeyError, TypeError):
         raise VariableDoesNotExist("%s does not exist", (bits[0],))
-    current = guard(current)
+    # Each step only needs the value's kind (step() reads nothing else); the result is guarded in depth.
     for position, bit in enumerate(bits[1:], start=2):
-        current = guard(step(current, bit, ".".join(bits[:position])))
-    return current
+        current = step(_shallow(current), bit, ".".join(bits[:position]))
+    return guard(current)
+
+
+def _shallow(value):
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple or kind in _SCALARS:
+        return value
+    if isinstance(value, (dict, list, tuple)) and not isinstance(value, GroupedResult):
+        return guard(value)  # a subclass: a plain copy, read without its own methods
+    if isinstance(value, (list, tuple, dict)):
+        return value
+    return guard(value)
 
 
 class SandboxVariable(Variable):
@@ -616,6 +627,8 @@ class SandboxFilterExpression(FilterExpression):
         if self.is_var:
             try:
                 obj = self.var.resolve(context)
+                if self.var.translate:
+                    obj = guard(obj)
             except VariableDoesNotExist:
                 if ignore_failures:
                     obj = None
@@ -625,8 +638,7 @@ class SandboxFilterExpression(FilterExpression):
                         return string_if_invalid % self.var if "%s" in string_if_invalid else string_if_invalid
                     obj = string_if_invalid
         else:
-            obj = self.var
-        obj = guard(obj)
+            obj = guard(self.var)
         for func, args in self.filters:
             arg_values = [guard(arg.resolve(context)) if is_lookup else mark_safe(arg) for is_lookup, arg in args]
             if getattr(func, "expects_localtime", False):
