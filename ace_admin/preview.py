@@ -28,6 +28,7 @@ from ace.recipient import Recipient
 from ace_admin.loader import Loader, render_session
 from ace_admin.models import Template, TemplateRevision
 from ace_admin.safety import check_template_source, project_engine
+from ace_admin.sandbox import collect_refusals
 
 #: Gmail clips a message whose HTML is larger than this and hides the rest behind "View entire message".
 HTML_CLIP_BYTES = 102 * 1024
@@ -185,7 +186,7 @@ def render_preview(request: PreviewRequest, address: str = "") -> Preview:
     renderer = presentation.RENDERERS[request.channel_type]
     names = {fld: renderer.get_template_for_message(channel, message, filename)
              for fld, filename in renderer.template_files.items()}
-    with render_session(request.overlay) as session:
+    with render_session(request.overlay) as session, collect_refusals() as refused:
         try:
             rendered = presentation.render(channel, message)
         except TemplateDoesNotExist as error:
@@ -209,6 +210,8 @@ def render_preview(request: PreviewRequest, address: str = "") -> Preview:
     if rendered is not None:
         _finish_email(preview, rendered, message, channel)
         preview.warnings += _missing_variable_warnings(preview.sources, request, message.context)
+    preview.warnings += [f"{{{{ {path} }}}} is not available in templates edited here (only data and the documented "
+                         f"fields of message, recipient and channel are): it renders empty." for path in refused]
     return preview
 
 

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import contextvars
-import time
 from functools import lru_cache
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.template import Engine, TemplateSyntaxError, engines
-from django.template.base import Lexer, Template, TextNode, TokenType
+from django.template.base import DebugLexer, Lexer, Origin, Template, TokenType
 
-#: Tag libraries a template edited in the admin may {% load %}: formatting only, nothing that reads settings.
-ALLOWED_LIBRARIES = frozenset({"i18n", "l10n", "tz", "static", "acetags"})
+from ace_admin.sandbox import ALLOWED_LIBRARIES, LIMITS, SandboxParser, TemplateLimitExceeded, budget_scope
+
+__all__ = ["ALLOWED_LIBRARIES", "LIMITS", "GuardedTemplate", "TemplateLimitExceeded", "check_template_source"]
+
 #: Tags refused outright: {% debug %} prints the whole context and the loaded modules.
 FORBIDDEN_TAGS = frozenset({"debug"})
-
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-DEFAULT_MAX_SECONDS = 2.0
-
-
-class TemplateLimitExceeded(RuntimeError):
-    """A DB template rendered too much text or took too long; nothing is sent."""
-
-
-@lru_cache(maxsize=1)
-def max_bytes() -> int:
-    """``ACE_ADMIN_TEMPLATE_MAX_BYTES``: the most text one DB template render may produce (default 2 MiB)."""
-    return int(getattr(settings, "ACE_ADMIN_TEMPLATE_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-@lru_cache(maxsize=1)
-def max_seconds() -> float:
-    """``ACE_ADMIN_TEMPLATE_MAX_SECONDS``: the longest one DB template render may take (default 2 s)."""
-    return float(getattr(settings, "ACE_ADMIN_TEMPLATE_MAX_SECONDS", DEFAULT_MAX_SECONDS))
-
-
-@receiver(setting_changed)
-def _limits_changed(*, setting: str, **kwargs) -> None:
-    if setting.startswith("ACE_ADMIN_TEMPLATE_MAX_"):
-        max_bytes.cache_clear()
-        max_seconds.cache_clear()
 
 
 def project_engine() -> Engine:
@@ -84,84 +55,24 @@ def check_template_source(source: str, name: str = "") -> None:
     valid template that only uses what admin-edited templates may use."""
     source = source or ""
     _refused_tags(source)
+    origin = Origin(name or "<unsaved>", template_name=name or None)
     try:
-        Template(source, engine=_checking_engine(), name=name or None)
+        GuardedTemplate(source, origin=origin, name=name or None, engine=_checking_engine())
     except TemplateSyntaxError as error:
         info = getattr(error, "template_debug", None) or {}
         line = info.get("line")
-        prefix = f"Line {line}: " if line else ""
-        raise ValidationError({"content": f"{prefix}{error}"})
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Render limits. Checks are placed where work is not bounded by the template's own size, and kept off
-# the hot path: the clock is read once per loop iteration; output is counted for value-producing leaves
-# outside loops and for each outermost loop as a whole; the total is checked at the end.
-
-
-class _Budget:
-    __slots__ = ("deadline", "left", "limit", "seconds")
-
-    def __init__(self):
-        self.limit, self.seconds = max_bytes(), max_seconds()
-        self.deadline = time.monotonic() + self.seconds
-        self.left = self.limit
-
-    def too_much(self) -> TemplateLimitExceeded:
-        return TemplateLimitExceeded(f"Template rendered more than {self.limit // 1024} KiB of text; stopped.")
-
-    def too_long(self) -> TemplateLimitExceeded:
-        return TemplateLimitExceeded(f"Template took more than {self.seconds:g} s to render; stopped.")
-
-
-#: The budget of the outermost DB template being rendered in this context.
-_active: contextvars.ContextVar = contextvars.ContextVar("ace_admin_render_budget", default=None)
-
-
-def _count_output(node) -> None:
-    original = node.render_annotated
-
-    def render_annotated(context):
-        output = original(context)
-        budget = _active.get()
-        if budget is not None:
-            budget.left -= len(output)
-            if budget.left < 0:
-                raise budget.too_much()
-        return output
-
-    node.render_annotated = render_annotated
-
-
-def _check_time(node) -> None:
-    original = node.render_annotated
-
-    def render_annotated(context):
-        budget = _active.get()
-        if budget is not None and time.monotonic() > budget.deadline:
-            raise budget.too_long()
-        return original(context)
-
-    node.render_annotated = render_annotated
-
-
-def _guard_nodelist(nodelist, in_loop: bool = False) -> None:
-    for node in nodelist:
-        children = [(attr, getattr(node, attr, None)) for attr in node.child_nodelists]
-        children = [(attr, child) for attr, child in children if child]
-        loop_body = getattr(node, "nodelist_loop", None)
-        if loop_body:
-            _check_time(loop_body[0])  # once per iteration
-            if not in_loop:
-                _count_output(node)
-        elif not in_loop and not children and not isinstance(node, TextNode):
-            _count_output(node)
-        for attr, child in children:
-            _guard_nodelist(child, in_loop or attr == "nodelist_loop")
+        text = str(error)
+        prefix = f"Line {line}: " if line and not text.startswith("Line ") else ""
+        raise ValidationError({"content": f"{prefix}{text}"})
+    except RecursionError:
+        raise ValidationError({"content": "The template nests tags too deeply."})
+    except (ValueError, TypeError, OverflowError, MemoryError) as error:
+        raise ValidationError({"content": f"The template cannot be compiled: {type(error).__name__}"})
 
 
 class GuardedTemplate(Template):
-    """A compiled DB template whose rendering stops beyond the size and time limits."""
+    """A template a person wrote (DB row, unsaved preview edit): compiled by the sandbox's parser, rendered
+    under the render budget (see :mod:`ace_admin.sandbox`)."""
 
     def __init__(self, template_string, *args, **kwargs):
         # Rows written around the model's validation (raw SQL, an old release) get the same check.
@@ -170,25 +81,23 @@ class GuardedTemplate(Template):
         except ValidationError as error:
             raise TemplateSyntaxError(" ".join(error.messages))
         super().__init__(template_string, *args, **kwargs)
-        _guard_nodelist(self.nodelist)
+
+    def compile_nodelist(self):
+        lexer = DebugLexer(self.source) if self.engine.debug else Lexer(self.source)
+        parser = SandboxParser(lexer.tokenize(), self.engine.template_libraries, self.engine.template_builtins,
+                               self.origin)
+        try:
+            nodelist = parser.parse()
+            self.extra_data = parser.extra_data
+            return nodelist
+        except Exception as error:
+            token = getattr(error, "token", None)
+            if self.engine.debug and token is not None:
+                error.template_debug = self.get_exception_info(error, token)
+            raise
 
     def _render(self, context):
-        # Called for the template rendered and for DB templates it extends or includes: the outermost
-        # one opens the budget they all share.
-        outer = _active.get()
-        if outer is not None:
-            output = super()._render(context)
-            outer.left -= len(output)  # an included DB template counts whole (safe side: counted twice)
-            if outer.left < 0:
-                raise outer.too_much()
-            return output
-        budget = _Budget()
-        token = _active.set(budget)
-        try:
-            output = super()._render(context)
-        finally:
-            _active.reset(token)
-        # Checked again on the whole text: output of filesystem templates it includes counts too.
-        if len(output) > budget.limit:
-            raise budget.too_much()
-        return output
+        # The outermost sandboxed template of a render opens the budget; DB templates it extends or includes,
+        # directly or through filesystem templates, spend the same one.
+        with budget_scope():
+            return super()._render(context)
