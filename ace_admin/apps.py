@@ -10,8 +10,8 @@ class AceAdminConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from ace_admin import checks  # noqa: F401 (registers the system checks)
         from ace.signals import ACE_MESSAGE_OUTCOMES
+        from ace_admin import checks  # noqa: F401 (registers the system checks)
         from ace_admin.delivery_log import record_outcomes
 
         # The delivery log: one row per outcome of every ace.send.

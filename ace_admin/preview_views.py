@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from ace.channel import ChannelType, channels
+from ace_admin import test_sends
 from ace_admin.csp import RENDERED_EMAIL_POLICY
 from ace_admin.loader import language_candidates
 from ace_admin.models import MessageType, Template, normalize_language
@@ -231,7 +232,13 @@ def _send_test(request, form, preview_request, message_type):
         messages.error(request, "Choose who receives the test: your account has no email address and this "
                                 "message type has no seed addresses.")
         return None
-    results = send_test(preview_request, addresses)
+    chosen = test_sends.plan(request.user, addresses)  # at most 10, none suppressed/erased, rate-limited
+    for address, reason in chosen.skipped:
+        messages.warning(request, f"Test not sent to {address}: {reason}.")
+    if chosen.refused:
+        messages.error(request, chosen.refused)
+        return None
+    results = send_test(preview_request, chosen.addresses)
     for result in results:
         if result.sent:
             messages.success(request, f"Test sent to {result.address} over {result.channel_name}.")
