@@ -83,7 +83,9 @@ def plan(user, addresses: list[str]) -> Plan:
 
 def _take(user, count: int) -> bool:
     """Count ``count`` test messages for ``user`` in this hour's window, unless that passes the limit."""
-    key = _KEY.format(user=user.pk, window=int(time.time() // _WINDOW_SECONDS))
+    # The account's creation time too: a user id reused after a deletion does not inherit the count.
+    joined = f"{user.date_joined.timestamp():.6f}" if getattr(user, "date_joined", None) else ""
+    key = _KEY.format(user=f"{user.pk}-{joined}", window=int(time.time() // _WINDOW_SECONDS))
     cache.add(key, 0, _WINDOW_SECONDS + 60)
     try:
         total = cache.incr(key, count)
