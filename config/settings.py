@@ -155,6 +155,8 @@ ACE_CHANNEL_ROUTERS = ["ace_admin.routing.DatabaseRouter"]
 # added to every message before rendering. ACE_PUBLIC_BASE_URL is where recipients reach this site.
 ACE_MESSAGE_PREPARERS = ["ace_admin.defaults.apply_message_type_defaults", "ace_admin.unsubscribe.prepare_message"]
 ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# "Send a test" in the preview: test messages one staff user may send per hour (counted in CACHES).
+ACE_TEST_SEND_LIMIT_PER_HOUR = env_int("ACE_TEST_SEND_LIMIT_PER_HOUR", 20)
 ACE_UNSUBSCRIBE_MAILTO = env_str("ACE_UNSUBSCRIBE_MAILTO", "")  # e.g. unsubscribe@example.org; empty: https only
 
 # Celery: a broker that needs no server by default (files under var/), Redis or RabbitMQ to scale.
