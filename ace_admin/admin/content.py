@@ -251,7 +251,8 @@ class MessageTypeAdmin(ImportExportMixin, admin.ModelAdmin):
         if existing is not None:
             self.message_user(request, "This template is already overridden in the database.", messages.INFO)
             return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[existing.pk]))
-        template = Template(name=name, language=language, message_type=message_type, content=item.read())
+        template = Template(name=name, language=language, message_type=message_type, content=item.read(),
+                            published=can_publish(request))  # an editor's copy is a draft
         try:
             template.save(author=request.user, comment=f"copied from {item.path.name} on disk")
         except ValidationError as error:

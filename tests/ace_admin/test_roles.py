@@ -149,6 +149,9 @@ def test_editor_cannot_publish_and_new_templates_are_drafts(as_role, newsletter)
         "content": "<p>Hello</p>", "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"})
     assert response.status_code == 302
     assert not Template.objects.get(name="tests/edx_ace/greeting/email/body.html").published
+    editor.post(reverse("admin:ace_admin_messagetype_override", args=[newsletter.pk]),
+                {"name": "tests/edx_ace/greeting/email/body.txt", "language": ""})
+    assert not Template.objects.get(name="tests/edx_ace/greeting/email/body.txt").published
 
     manager = as_role(MANAGERS)
     manager.post(reverse("admin:ace_admin_template_changelist"), {"action": "publish", "_selected_action": [draft.pk]})
@@ -376,3 +379,16 @@ def test_test_sends_are_rate_limited_per_user(as_role, newsletter, smtp_settings
     # Another user has an allowance of their own.
     other = as_role(EDITORS, "olga")
     assert "sent over django_email" in send_test(other, newsletter).content.decode()
+
+
+def test_editor_previews_unsaved_inline_edits_although_published_is_read_only(as_role, newsletter):
+    subject = Template.objects.create(name="tests/edx_ace/greeting/email/subject.txt", content="Saved subject",
+                                      message_type=newsletter)
+    editor = as_role(EDITORS)
+    data = {"_ace_preview": "1", "templates-TOTAL_FORMS": "1", "templates-0-id": str(subject.pk),
+            "templates-0-name": subject.name, "templates-0-language": "", "templates-0-site": "",
+            "templates-0-content": "Unsaved subject for {{ first_name }}"}  # no "published": not in an editor's form
+    page = editor.post(reverse("admin:ace_admin_messagetype_preview", args=[newsletter.pk]), data).content.decode()
+    assert "Unsaved subject for Ada" in page
+    subject.refresh_from_db()
+    assert subject.content == "Saved subject"
