@@ -11,6 +11,7 @@ class AceAdminConfig(AppConfig):
 
     def ready(self):
         from ace.signals import ACE_MESSAGE_OUTCOMES
+        from ace_admin import checks  # noqa: F401 (registers the system checks)
         from ace_admin.delivery_log import record_outcomes
 
         # The delivery log: one row per outcome of every ace.send.

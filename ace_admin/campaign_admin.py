@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from ace_admin import audiences, tasks
 from ace_admin.archive import ArchiveAdminMixin
 from ace_admin.importing import check_size
+from ace_admin.masking import MaskedAddressesMixin, add_masked_displays, can_see_addresses, mask_address, mask_text
 from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
 
 
@@ -88,7 +89,9 @@ class AudienceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AudienceMember)
-class AudienceMemberAdmin(admin.ModelAdmin):
+@add_masked_displays
+class AudienceMemberAdmin(MaskedAddressesMixin, admin.ModelAdmin):
+    masked_fields = ("email",)
     list_display = ["email", "lms_user_id", "language", "audience"]
     list_filter = ["audience"]
     search_fields = ["email", "lms_user_id"]
@@ -227,5 +230,9 @@ class CampaignRunAdmin(admin.ModelAdmin):
         failures = (DeliveryLog.objects.filter(campaign_run_id=object_id)
                     .exclude(status__in=["sent", "denied", "sending", "retrying"])
                     .order_by("id")[:100] if str(object_id).isdigit() else [])
+        if not can_see_addresses(request.user):
+            failures = list(failures)
+            for row in failures:  # shown only, never saved
+                row.recipient_address, row.error = mask_address(row.recipient_address), mask_text(row.error)
         extra = {"failures": failures, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)

@@ -133,6 +133,8 @@ class MessageType(StampingModel):
     class Meta:
         verbose_name = "message type"
         verbose_name_plural = "message types"
+        # Roles (ace_admin.groups): who may change what a message claims to be and where tests go.
+        permissions = [("change_sending", "Can change the sender, reply-to, transactional flag and seed addresses")]
         ordering = ["app_label", "name"]
         constraints = [models.UniqueConstraint(fields=["app_label", "name"], name="ace_admin_messagetype_unique")]
 
@@ -197,6 +199,7 @@ class Template(StampingModel):
     class Meta:
         verbose_name = "template"
         verbose_name_plural = "templates"
+        permissions = [("publish_template", "Can publish and unpublish templates")]
         ordering = ["name", "language", "site_id"]
         # NULL never equals NULL in SQL, so "all sites" rows need their own constraint.
         constraints = [
@@ -454,6 +457,7 @@ class OptOut(models.Model):
     class Meta:
         verbose_name = "opt-out"
         verbose_name_plural = "opt-outs"
+        permissions = [("export_optout", "Can export opt-outs")]
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -556,6 +560,7 @@ class DeliveryLog(models.Model):
     class Meta:
         verbose_name = "delivery log entry"
         verbose_name_plural = "delivery log"
+        permissions = [("view_recipient_address", "Can see recipients' addresses unmasked")]
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient_id", "status", "transactional", "created_at"],
                                 name="ace_admin_dl_cap")]
@@ -623,6 +628,7 @@ class Suppression(models.Model):
     class Meta:
         verbose_name = "suppressed address"
         verbose_name_plural = "suppressed addresses"
+        permissions = [("erase_recipient", "Can erase a person's personal data")]
         ordering = ["-created_at", "-id"]
 
     def __str__(self):

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from ace.channel import ChannelType, channels
+from ace_admin import test_sends
 from ace_admin.csp import RENDERED_EMAIL_POLICY
 from ace_admin.loader import language_candidates
 from ace_admin.models import MessageType, Template, normalize_language
@@ -110,14 +111,23 @@ def edits_from_template_form(post) -> list[dict]:
              "site": site.pk if site else None, "content": post.get("content", "")}]
 
 
-def edits_from_message_type_form(post) -> list[dict]:
-    """The message type form's published inline templates (unsaved edits included)."""
+def edits_from_message_type_form(post, published_shown: bool = True) -> list[dict]:
+    """The message type form's published inline templates (unsaved edits included).
+
+    ``published_shown`` False: the form showed "published" read-only (an editor's), so a row is published
+    when its saved template is (a new row becomes a draft).
+    """
     rows = []
     total = int(post.get("templates-TOTAL_FORMS") or 0) if (post.get("templates-TOTAL_FORMS") or "").isdigit() else 0
     for index in range(min(total, 1000)):
         prefix = f"templates-{index}-"
         name = (post.get(prefix + "name") or "").strip()
-        if not name or post.get(prefix + "DELETE") or not post.get(prefix + "published"):
+        if published_shown:
+            published = bool(post.get(prefix + "published"))
+        else:
+            pk = post.get(prefix + "id") or ""
+            published = pk.isdigit() and Template.objects.filter(pk=int(pk), published=True).exists()
+        if not name or post.get(prefix + "DELETE") or not published:
             continue
         site = _site_of(post.get(prefix + "site"))
         rows.append({"name": name, "language": normalize_language(post.get(prefix + "language", "")),
@@ -161,7 +171,8 @@ def preview_view(model_admin, request, message_type, *, template=None):
                "recipients": "me" if request.user.email else "seeds"}
     data = None
     if request.method == "POST" and request.POST.get(EDITOR_MARK):
-        data = _editor_post(request.POST, initial, template)
+        data = _editor_post(request.POST, initial, template,
+                            published_shown=request.user.has_perm("ace_admin.publish_template"))
     elif request.method == "POST":
         data = request.POST
     form = PreviewForm(data, initial=initial, message_type=message_type, user=request.user)
@@ -203,7 +214,7 @@ def preview_view(model_admin, request, message_type, *, template=None):
     return TemplateResponse(request, "admin/ace_admin/preview/preview.html", context)
 
 
-def _editor_post(post, initial: dict, template) -> dict:
+def _editor_post(post, initial: dict, template, published_shown: bool = True) -> dict:
     """The preview form's data from a change form's "Preview" button: the unsaved edits become the overlay."""
     data = {key: initial[key] for key in ("language", "channel_type", "context", "recipients")}
     data["site"] = initial["site"] or ""
@@ -212,7 +223,7 @@ def _editor_post(post, initial: dict, template) -> dict:
         if rows:
             data.update(language=rows[0]["language"], site=rows[0]["site"] or "")
     else:
-        rows = edits_from_message_type_form(post)
+        rows = edits_from_message_type_form(post, published_shown)
         if post.get("sample_context") is not None:
             data["context"] = post["sample_context"]
     data["overlay"] = json.dumps(rows)
@@ -231,7 +242,13 @@ def _send_test(request, form, preview_request, message_type):
         messages.error(request, "Choose who receives the test: your account has no email address and this "
                                 "message type has no seed addresses.")
         return None
-    results = send_test(preview_request, addresses)
+    chosen = test_sends.plan(request.user, addresses)  # at most 10, none suppressed/erased, rate-limited
+    for address, reason in chosen.skipped:
+        messages.warning(request, f"Test not sent to {address}: {reason}.")
+    if chosen.refused:
+        messages.error(request, chosen.refused)
+        return None
+    results = send_test(preview_request, chosen.addresses)
     for result in results:
         if result.sent:
             messages.success(request, f"Test sent to {result.address} over {result.channel_name}.")

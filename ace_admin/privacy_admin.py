@@ -17,10 +17,11 @@ from ace_admin import suppression
 from ace_admin.admin.operations import OptOutAdmin
 from ace_admin.erasure import erase_recipient
 from ace_admin.importing import SafeCSV
+from ace_admin.masking import MaskedAddressesMixin, MaskingResourceMixin, add_masked_displays, mask_address, mask_text
 from ace_admin.models import OptOut, Suppression, identity_hash
 
 
-class SuppressionResource(resources.ModelResource):
+class SuppressionResource(MaskingResourceMixin, resources.ModelResource):
     """Export of suppressed addresses (erased people appear with their fingerprint only)."""
 
     class Meta:
@@ -54,7 +55,8 @@ class EraseForm(forms.Form):
 
 
 def _can_erase(request) -> bool:
-    return request.user.has_perm("ace_admin.delete_optout") and request.user.has_perm("ace_admin.change_suppression")
+    """Privacy officers (and superusers): managers cannot erase people."""
+    return request.user.has_perm("ace_admin.erase_recipient")
 
 
 def _erase_people(modeladmin, request, identifiers) -> None:
@@ -72,8 +74,14 @@ def _erase_people(modeladmin, request, identifiers) -> None:
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
-    """Addresses that receive no more marketing mail, with the reason; staff can lift a suppression."""
+@add_masked_displays
+class SuppressionAdmin(MaskedAddressesMixin, ExportMixin, admin.ModelAdmin):
+    """Addresses that receive no more marketing mail, with the reason; managers lift a suppression, privacy
+    officers erase people. Addresses masked for staff without ``view_recipient_address``."""
+
+    masked_fields = ("email",)
+    masked_text_fields = ("details",)
+    masked_columns = {"address": "masked_address_column", "short_details": "masked_short_details"}
 
     resource_classes = [SuppressionResource]
     formats = [SafeCSV]
@@ -96,6 +104,15 @@ class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
     def short_details(self, obj):
         return obj.details if len(obj.details) <= 80 else obj.details[:79] + "…"
 
+    @admin.display(description="address", ordering="email")
+    def masked_address_column(self, obj):
+        return mask_address(obj.email) if obj.email else self.address(obj)
+
+    @admin.display(description="details")
+    def masked_short_details(self, obj):
+        text = mask_text(obj.details)
+        return text if len(text) <= 80 else text[:79] + "…"
+
     @admin.display(description="in force", boolean=True)
     def in_force(self, obj):
         return obj.lifted_at is None
@@ -104,7 +121,7 @@ class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
         # An erased address is found again by its fingerprint: staff can check whether someone is suppressed.
         found, duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
-        if "@" in term or term.isdigit():
+        if ("@" in term or term.isdigit()) and not self._masking(request):
             found = found | queryset.filter(address_hash=identity_hash(term)) | queryset.filter(
                 user_id_hash=identity_hash(term))
         return found, duplicates
@@ -120,7 +137,10 @@ class SuppressionAdmin(ExportMixin, admin.ModelAdmin):
         count = suppression.lift(queryset, user=request.user)
         self.message_user(request, f"Lifted {count} suppression(s).", messages.SUCCESS)
 
-    @admin.action(description="Erase these people's personal data (keeps a fingerprint)", permissions=["delete"])
+    def has_erase_permission(self, request):
+        return _can_erase(request)
+
+    @admin.action(description="Erase these people's personal data (keeps a fingerprint)", permissions=["erase"])
     def erase(self, request, queryset):
         _erase_people(self, request, queryset.exclude(email="").values_list("email", flat=True))
 
@@ -169,7 +189,14 @@ class PrivacyOptOutAdmin(OptOutAdmin):
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "category_counts": category_counts()})
 
-    @admin.action(description="Erase these people's personal data (keeps a fingerprint)", permissions=["delete"])
+    def has_export_permission(self, request):
+        """Exporting opt-outs (every address that opted out) is for privacy officers."""
+        return request.user.has_perm("ace_admin.export_optout")
+
+    def has_erase_permission(self, request):
+        return _can_erase(request)
+
+    @admin.action(description="Erase these people's personal data (keeps a fingerprint)", permissions=["erase"])
     def erase(self, request, queryset):
         people = [email or user_id for email, user_id in queryset.values_list("email", "lms_user_id")]
         _erase_people(self, request, people)

@@ -45,6 +45,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """Django's ``SECURE_PROXY_SSL_HEADER`` from ``X-Forwarded-Proto=https`` (the header a trusted proxy sets,
+    and the value meaning https); empty or unset: None (trust no header)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    header, sep, value = raw.partition("=")
+    header, value = header.strip(), value.strip()
+    if not sep or not header or not value or not all(c.isalnum() or c in "-_" for c in header):
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected HEADER=VALUE, e.g. X-Forwarded-Proto=https.")
+    meta = header.upper().replace("-", "_")
+    return (meta if meta.startswith("HTTP_") else f"HTTP_{meta}", value)
+
+
 _ENGINES = {
     "sqlite": "django.db.backends.sqlite3",
     "postgres": "django.db.backends.postgresql",

@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from config.env import env_bool, env_int, env_list, env_str, parse_database_url
+from config.env import env_bool, env_int, env_list, env_proxy_ssl_header, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ACE_VAR_DIR", str(BASE_DIR / "var")))
@@ -34,6 +34,16 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS in production (`manage.py check --deploy` lists what is missing). Off by default: `make demo` serves
+# plain http on 127.0.0.1. Behind a proxy that terminates TLS, SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto=https.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -145,6 +155,8 @@ ACE_CHANNEL_ROUTERS = ["ace_admin.routing.DatabaseRouter"]
 # added to every message before rendering. ACE_PUBLIC_BASE_URL is where recipients reach this site.
 ACE_MESSAGE_PREPARERS = ["ace_admin.defaults.apply_message_type_defaults", "ace_admin.unsubscribe.prepare_message"]
 ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# "Send a test" in the preview: test messages one staff user may send per hour (counted in CACHES).
+ACE_TEST_SEND_LIMIT_PER_HOUR = env_int("ACE_TEST_SEND_LIMIT_PER_HOUR", 20)
 ACE_UNSUBSCRIBE_MAILTO = env_str("ACE_UNSUBSCRIBE_MAILTO", "")  # e.g. unsubscribe@example.org; empty: https only
 
 # Celery: a broker that needs no server by default (files under var/), Redis or RabbitMQ to scale.

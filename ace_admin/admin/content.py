@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
@@ -14,15 +15,92 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from ace_admin import discovery, preview_views
+from ace_admin import discovery, preview_views, resources, test_sends
 from ace_admin.archive import ArchiveAdminMixin
 from ace_admin.forms import TemplateForm, TemplateInlineFormSet
 from ace_admin.importing import SafeCSV, SafeImportExportMixin, SafeJSON, SafeYAML
 from ace_admin.models import MessageType, Template, TemplateRevision
-from ace_admin.resources import MessageTypeResource, TemplateResource
 from ace_admin.widgets import CSS
 
 FORMATS = [SafeJSON, SafeYAML, SafeCSV]
+
+#: What a message claims to be and where its tests go: managers only (``ace_admin.change_sending``).
+SENDING_FIELDS = ["transactional", "from_address", "reply_to", "seed_addresses"]
+
+
+def can_change_sending(request) -> bool:
+    return request.user.has_perm("ace_admin.change_sending")
+
+
+def can_publish(request) -> bool:
+    return request.user.has_perm("ace_admin.publish_template")
+
+
+class _RoleGuard:
+    """Imports refuse what the importing user may not change in the forms either (``user_may``, passed by the
+    admin): the sending fields without ``change_sending``; publishing without ``publish_template`` (new
+    templates are imported as drafts, a change of an existing template's published flag is refused)."""
+
+    def __init__(self, *, user_may: dict | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self._user_may = user_may or {}
+
+    def _may(self, what: str) -> bool:
+        return self._user_may.get(what, True)
+
+    def _guard_templates(self, templates, errors: dict) -> None:
+        if self._may("publish"):
+            return
+        for template in templates:
+            if template.pk is None:
+                template.published = False
+                continue
+            stored = Template.objects.filter(pk=template.pk).values_list("published", flat=True).first()
+            if stored is not None and stored != template.published:
+                errors.setdefault("published", []).append(
+                    f"{template.name}: only managers can publish or unpublish a template.")
+
+    def import_instance(self, instance, row, **kwargs):
+        guarded = [] if self._may("change_sending") or not isinstance(instance, MessageType) else SENDING_FIELDS
+        before = {name: getattr(instance, name) for name in guarded}
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for name in guarded:
+            if getattr(instance, name) != before[name]:
+                errors.setdefault(name, []).append(
+                    "only managers can change the sender, reply-to, transactional flag and seed addresses.")
+        if isinstance(instance, Template):
+            self._guard_templates([instance], errors)
+        else:
+            self._guard_templates(getattr(instance, "_ace_templates", []), errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+# Same class names as the originals: import-export names the export form's fields after them.
+class MessageTypeResource(_RoleGuard, resources.MessageTypeResource):
+    class Meta(resources.MessageTypeResource.Meta):
+        pass
+
+
+class TemplateResource(_RoleGuard, resources.TemplateResource):
+    class Meta(resources.TemplateResource.Meta):
+        pass
+
+
+class MessageTypeForm(forms.ModelForm):
+    class Meta:
+        model = MessageType
+        fields = ["app_label", "name", "description", "category", "transactional", "enabled", "from_address",
+                  "reply_to", "seed_addresses", "sample_context"]
+
+    def clean_seed_addresses(self):
+        value = self.cleaned_data.get("seed_addresses") or ""
+        test_sends.validate_seed_addresses(preview_views.split_addresses(value))
+        return value
 
 
 class TemplateInline(admin.StackedInline):
@@ -40,10 +118,15 @@ class TemplateInline(admin.StackedInline):
         return super().get_queryset(request).select_related("site").order_by(
             "channel_type", "part", "language", "site__domain")
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if can_publish(request) else [*readonly, "published"]
+
 
 @admin.register(MessageType)
 class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [MessageTypeResource]
+    form = MessageTypeForm
     formats = FORMATS
     inlines = [TemplateInline]
     list_display = ["__str__", "description_short", "category", "transactional", "enabled", "archived", "source",
@@ -68,6 +151,15 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_db_templates=Count("templates", distinct=True))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Read-only fields are not form fields: a crafted POST of them is ignored, not saved.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if can_change_sending(request) else [*readonly, *SENDING_FIELDS]
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user_may": {
+            "change_sending": can_change_sending(request), "publish": can_publish(request)}}
 
     @admin.display(description="description")
     def description_short(self, obj):
@@ -103,6 +195,8 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
                 obj.delete()
         for template in instances:
             template.message_type = form.instance
+            if template.pk is None and not can_publish(request):
+                template.published = False  # an editor's new template is a draft
             template.save(author=request.user)
         formset.save_m2m()
 
@@ -164,7 +258,8 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
         if existing is not None:
             self.message_user(request, "This template is already overridden in the database.", messages.INFO)
             return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[existing.pk]))
-        template = Template(name=name, language=language, message_type=message_type, content=item.read())
+        template = Template(name=name, language=language, message_type=message_type, content=item.read(),
+                            published=can_publish(request))  # an editor's copy is a draft
         try:
             template.save(author=request.user, comment=f"copied from {item.path.name} on disk")
         except ValidationError as error:
@@ -245,18 +340,31 @@ class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
         return obj.language or "any"
 
     # Bulk updates go through the model's StampingQuerySet.update(), which bumps the shared stamp.
-    @admin.action(description="Publish the selected templates", permissions=["change"])
+    @admin.action(description="Publish the selected templates", permissions=["publish"])
     def publish(self, request, queryset):
         count = queryset.update(published=True, archived=False)
         self.message_user(request, f"{count} template(s) published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish the selected templates (files on disk are used instead)",
-                  permissions=["change"])
+                  permissions=["publish"])
     def unpublish(self, request, queryset):
         count = queryset.update(published=False)
         self.message_user(request, f"{count} template(s) unpublished.", messages.SUCCESS)
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if can_publish(request) else [*readonly, "published"]
+
+    def has_publish_permission(self, request):
+        return can_publish(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user_may": {
+            "change_sending": can_change_sending(request), "publish": can_publish(request)}}
+
     def save_model(self, request, obj, form, change):
+        if not change and not can_publish(request):
+            obj.published = False  # an editor's new template is a draft until a manager publishes it
         obj.save(author=request.user)
 
     def get_urls(self):

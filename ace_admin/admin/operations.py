@@ -11,6 +11,7 @@ from import_export.admin import ImportExportMixin
 
 from ace_admin.forms import ChannelRouteForm, PolicyRuleForm
 from ace_admin.importing import SafeCSV, SafeImportExportMixin
+from ace_admin.masking import MaskedAddressesMixin, add_masked_displays
 from ace_admin.models import ChannelRoute, DeliveryLog, OptOut, PolicyRule
 from ace_admin.resources import OptOutResource
 
@@ -76,8 +77,10 @@ class PolicyRuleAdmin(EnableDisableMixin, admin.ModelAdmin):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
+@add_masked_displays
+class OptOutAdmin(MaskedAddressesMixin, SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
     resource_classes = [OptOutResource]
+    masked_fields = ("email",)
     formats = [SafeCSV]
     list_display = ["email", "lms_user_id", "category", "message_type_display", "source", "created_at"]
     list_filter = ["source", "category", "app_label", "message_name", "created_at"]
@@ -109,8 +112,13 @@ class MessageTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(DeliveryLog)
-class DeliveryLogAdmin(admin.ModelAdmin):
-    """What became of every message on every channel. Nobody edits history."""
+@add_masked_displays
+class DeliveryLogAdmin(MaskedAddressesMixin, admin.ModelAdmin):
+    """What became of every message on every channel. Nobody edits history. Addresses are masked for staff
+    without ``view_recipient_address`` (editors)."""
+
+    masked_fields = ("recipient_address",)
+    masked_text_fields = ("error",)
 
     list_display = ["created_at", "recipient_address", "recipient_id", "app_label", "message_name", "channel_type",
                     "channel_name", "status", "policy", "attempts", "transactional"]

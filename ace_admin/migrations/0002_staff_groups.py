@@ -1,7 +1,26 @@
-"""Create the "ACE editors" and "ACE managers" groups (``manage.py ace_groups`` re-applies them)."""
+"""Create the "ACE editors" and "ACE managers" groups as they were first defined.
+
+Self-contained: the permission lists are frozen here (importing the live ``ace_admin.groups`` from a migration
+breaks ``migrate`` on a fresh database as soon as the live groups change). 0005 sets today's roles.
+"""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+_CONTENT = ["messagetype", "template"]
+_OPERATIONS = ["channelroute", "policyrule", "optout"]
+FROZEN_GROUPS = {
+    "ACE editors": {
+        **{model: ("view", "add", "change") for model in _CONTENT},
+        "templaterevision": ("view",),
+        "deliverylog": ("view",),
+    },
+    "ACE managers": {
+        **{model: ("view", "add", "change", "delete") for model in _CONTENT + _OPERATIONS},
+        "templaterevision": ("view",),
+        "deliverylog": ("view",),
+    },
+}
 
 
 def create_groups(apps, schema_editor):
@@ -9,15 +28,15 @@ def create_groups(apps, schema_editor):
     app_config = apps.get_app_config("ace_admin")
     app_config.models_module = True  # AppConfigStub: lets create_permissions run during migrate
     create_permissions(app_config, apps=apps, verbosity=0)
-    from ace_admin.groups import apply_groups
-
-    apply_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    Group, Permission = apps.get_model("auth", "Group"), apps.get_model("auth", "Permission")
+    for name, models in FROZEN_GROUPS.items():
+        wanted = [f"{action}_{model}" for model, actions in models.items() for action in actions]
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="ace_admin", codename__in=wanted))
 
 
 def remove_groups(apps, schema_editor):
-    from ace_admin.groups import GROUPS
-
-    apps.get_model("auth", "Group").objects.filter(name__in=list(GROUPS)).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=list(FROZEN_GROUPS)).delete()
 
 
 class Migration(migrations.Migration):

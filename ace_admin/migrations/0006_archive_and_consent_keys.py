@@ -34,7 +34,7 @@ def _foreign_key_from_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ace_admin', '0004_campaigns'),
+        ('ace_admin', '0005_roles'),
     ]
 
     operations = [

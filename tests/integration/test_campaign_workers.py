@@ -48,20 +48,23 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(workers):
     workers.extra_env["ACE_CAMPAIGN_BATCH_SIZE"] = "100"
     campaign = _campaign(2000)
     first = workers.start(name="first")
-    killed = threading.Event()
+    triggered, killed = threading.Event(), threading.Event()
 
     def kill_in_the_middle(envelope):
         # The 700th message: the worker dies during the SMTP transaction, before the server accepted it.
-        if not killed.is_set() and workers.mailbox.count() >= 700:
+        if not triggered.is_set() and workers.mailbox.count() >= 700:
+            triggered.set()
+            workers.kill(first)  # returns once the process is reaped
             killed.set()
-            workers.kill(first)
             return "421 4.3.0 connection lost"
         return None
 
     workers.mailbox.before_data = kill_in_the_middle
     workers.send("ace_admin.tasks.fire_campaign", campaign.pk)
+    # What the rest needs is a dead, reaped first worker, not merely a started kill: wait for exactly that
+    # (poll() may also answer None while the SMTP thread is still inside wait()).
     wait_for(killed.is_set, 60, "the first worker to be killed in the middle of the run", workers)
-    assert first.poll() is not None
+    wait_for(lambda: first.poll() is not None, 30, "the first worker's exit status", workers)
     assert 700 <= workers.mailbox.count() < 2000
     workers.start(name="second")
 

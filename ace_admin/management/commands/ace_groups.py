@@ -1,4 +1,5 @@
-"""``manage.py ace_groups``: (re)create the "ACE editors" and "ACE managers" groups with their permissions."""
+"""``manage.py ace_groups``: (re)create the ACE staff groups (editors, managers, privacy officers) from the live
+definition in ``ace_admin.groups``."""
 
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
@@ -8,7 +9,8 @@ from ace_admin.groups import apply_groups
 
 
 class Command(BaseCommand):
-    help = 'Create or repair the "ACE editors" and "ACE managers" groups (their permissions are reset).'
+    help = ("Create or repair the ACE staff groups from the live definition in ace_admin.groups "
+            "(their permissions are reset).")
 
     def handle(self, *args, **options):
         from django.apps import apps
