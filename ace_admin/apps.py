@@ -12,11 +12,12 @@ class AceAdminConfig(AppConfig):
     def ready(self):
         from ace.signals import ACE_MESSAGE_OUTCOMES
         from ace_admin import checks  # noqa: F401 (registers the system checks)
+        from ace_admin.campaigns import tasks  # noqa: F401 (registers the Celery tasks under their names)
         from ace_admin.delivery_log import record_outcomes
 
         # The delivery log: one row per outcome of every ace.send.
         ACE_MESSAGE_OUTCOMES.connect(record_outcomes, dispatch_uid="ace_admin.delivery_log")
         # Suppressions: an address whose delivery failed for good gets no more marketing mail.
-        from ace_admin.suppression import record_permanent_failures
+        from ace_admin.privacy.suppression import record_permanent_failures
 
         ACE_MESSAGE_OUTCOMES.connect(record_permanent_failures, dispatch_uid="ace_admin.suppression")

@@ -14,7 +14,7 @@ import logging
 from django.db import transaction
 
 from ace.outcome import DeliveryStatus
-from ace_admin import cache as stamp
+from ace_admin import stamp
 
 LOG = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ LOG = logging.getLogger(__name__)
 def _policy_text(message, outcome) -> str:
     if outcome.status is not DeliveryStatus.DENIED:
         return ""
-    from ace_admin.policy import reasons_by_channel
+    from ace_admin.rules.policy import reasons_by_channel
 
     mine = reasons_by_channel.get(message, {}).get(outcome.channel_type)
     policy_reason = (outcome.details or {}).get("policy_reason")
@@ -62,7 +62,7 @@ def record_outcomes(sender, message, outcomes, **kwargs) -> None:
     from ace_admin.models import DeliveryLog
 
     if not outcomes or "ace_campaign_run" in (message.options or {}):
-        return  # campaign messages: the campaign batch keeps their rows itself (ace_admin.tasks)
+        return  # campaign messages: the campaign batch keeps their rows itself (ace_admin.campaigns.tasks)
     info = stamp.message_type_for(message)
     recipient = message.recipient
     transactional = stamp.is_transactional(message, info)

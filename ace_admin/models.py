@@ -14,7 +14,7 @@ from django.db.models import Max, Q
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
-from ace_admin import cache as stamp
+from ace_admin import stamp
 from ace_admin.validators import validate_json_object, validate_sender_address
 
 CHANNEL_TYPE_CHOICES = [("email", "Email"), ("push", "Push notification")]
@@ -215,7 +215,7 @@ class Template(StampingModel):
 
     def save(self, *args, author=None, comment="", **kwargs):
         """Validate (nothing invalid is ever stored), save, and record a revision when the content changed."""
-        from ace_admin.safety import check_template_source
+        from ace_admin.content.safety import check_template_source
 
         self.fill_from_name()
         check_template_source(self.content, self.name)
@@ -234,7 +234,7 @@ class Template(StampingModel):
         self.fill_from_name()
         if not self.name:
             raise ValidationError({"name": "Give the template name this content replaces."})
-        from ace_admin.safety import check_template_source  # safety imports the template engine
+        from ace_admin.content.safety import check_template_source  # safety imports the template engine
 
         check_template_source(self.content, self.name)
         dupes = Template.objects.filter(name=self.name, language=self.language, site=self.site).exclude(pk=self.pk)
@@ -649,7 +649,7 @@ class Suppression(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Campaigns: a message type sent to an audience on a schedule by Celery workers (ace_admin.tasks).
+# Campaigns: a message type sent to an audience on a schedule by Celery workers (ace_admin.campaigns.tasks).
 
 
 class Audience(models.Model):
@@ -684,7 +684,7 @@ class Audience(models.Model):
 
     def clean(self):
         super().clean()
-        from ace_admin import audiences
+        from ace_admin.campaigns import audiences
 
         if self.kind == self.KIND_CODE:
             audiences.check_params(self.code_name, self.params)
@@ -791,7 +791,7 @@ class Campaign(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from ace_admin import campaign_schedule
+        from ace_admin.campaigns import schedule as campaign_schedule
 
         with transaction.atomic():
             super().save(*args, **kwargs)
@@ -799,7 +799,7 @@ class Campaign(models.Model):
 
     def clean(self):
         super().clean()
-        from ace_admin import campaign_schedule
+        from ace_admin.campaigns import schedule as campaign_schedule
 
         campaign_schedule.validate(self)
 
@@ -807,7 +807,7 @@ class Campaign(models.Model):
 @receiver(pre_delete, sender=Campaign, dispatch_uid="ace_admin.campaign_unschedule")
 def _unschedule_campaign(sender, instance, **kwargs):
     """Deleting a campaign (one, or many from the admin list) removes its schedule."""
-    from ace_admin import campaign_schedule
+    from ace_admin.campaigns import schedule as campaign_schedule
 
     campaign_schedule.remove(instance)
 

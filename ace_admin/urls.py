@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ace_admin import unsubscribe_views
+from ace_admin.privacy import views as unsubscribe_views
 
 app_name = "ace_admin"
 

@@ -59,7 +59,7 @@ def db_template_sender(make_sender):
     from django.template import engines
     from django.template.backends.django import DjangoTemplates
 
-    from ace_admin import cache as stamp
+    from ace_admin import stamp
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                                    "LOCATION": tempfile.mkdtemp(prefix="ace-bench-cache-")}}
@@ -70,7 +70,7 @@ def db_template_sender(make_sender):
         raise SystemExit(f"Only {stored} bench templates were stored in the database.")
     config = {key: value for key, value in settings.TEMPLATES[0].items() if key != "BACKEND"}
     options = dict(config.get("OPTIONS", {}))
-    options["loaders"] = ["ace_admin.loader.Loader", *options["loaders"]]
+    options["loaders"] = ["ace_admin.content.loader.Loader", *options["loaders"]]
     db_engine = DjangoTemplates({"DIRS": [], "APP_DIRS": False, **config, "NAME": "django", "OPTIONS": options})
     inner = make_sender()
 

@@ -5,7 +5,7 @@ Run from the checkout root: ``.venv/bin/python bench/preview.py`` (``--repeat N`
 Uses the project's real settings on a throw-away SQLite database holding the demo fixture: the
 database template loader first, the cached file loaders after it. For each demo message type and
 language (``en``: files on disk; ``fr``: templates from the database) it times
-``ace_admin.preview.render_preview`` (render, template origins, warnings) and the whole preview page
+``ace_admin.preview.render.render_preview`` (render, template origins, warnings) and the whole preview page
 through Django's test client (form, render, page template, frame stored in the cache). The first
 request of a type is shown apart ("cold": templates parsed); the others give the median and p95.
 Figures are printed, never asserted.
@@ -66,7 +66,7 @@ def main(argv=None) -> None:
 
         from ace.channel import ChannelType
         from ace_admin.models import MessageType
-        from ace_admin.preview import PreviewRequest, render_preview
+        from ace_admin.preview.render import PreviewRequest, render_preview
 
         user = get_user_model().objects.create_superuser("bench", "bench@example.org", "bench-password")
         client = Client()

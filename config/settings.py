@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # No inline script, eval or foreign origin on the admin pages that edit or preview templates.
-    "ace_admin.csp.ContentSecurityPolicyMiddleware",
+    "ace_admin.preview.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,7 +93,7 @@ TEMPLATES = [
             # through CACHES), then the files, parsed once per process. The DB loader sits outside
             # the cached loader so that a DB edit wins at once although the cached loader memoises.
             "loaders": [
-                "ace_admin.loader.Loader",
+                "ace_admin.content.loader.Loader",
                 ("django.template.loaders.cached.Loader", [
                     "django.template.loaders.filesystem.Loader",
                     "django.template.loaders.app_directories.Loader",
@@ -150,10 +150,13 @@ ACE_CHANNEL_BRAZE_API_KEY = env_str("ACE_CHANNEL_BRAZE_API_KEY")
 ACE_CHANNEL_BRAZE_APP_ID = env_str("ACE_CHANNEL_BRAZE_APP_ID")
 ACE_CHANNEL_BRAZE_REST_ENDPOINT = env_str("ACE_CHANNEL_BRAZE_REST_ENDPOINT")
 # Channel routes edited in the admin choose a channel before the ACE_CHANNEL_* settings above.
-ACE_CHANNEL_ROUTERS = ["ace_admin.routing.DatabaseRouter"]
+ACE_CHANNEL_ROUTERS = ["ace_admin.rules.routing.DatabaseRouter"]
 # Unsubscribe and preference links (List-Unsubscribe headers, {{ unsubscribe_url }}, {{ preferences_url }})
 # added to every message before rendering. ACE_PUBLIC_BASE_URL is where recipients reach this site.
-ACE_MESSAGE_PREPARERS = ["ace_admin.defaults.apply_message_type_defaults", "ace_admin.unsubscribe.prepare_message"]
+ACE_MESSAGE_PREPARERS = [
+    "ace_admin.rules.defaults.apply_message_type_defaults",
+    "ace_admin.privacy.links.prepare_message",
+]
 ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # "Send a test" in the preview: test messages one staff user may send per hour (counted in CACHES).
 ACE_TEST_SEND_LIMIT_PER_HOUR = env_int("ACE_TEST_SEND_LIMIT_PER_HOUR", 20)
@@ -194,7 +197,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The queue every ACE task goes to (a test run or a second ACE on the same Redis picks its own).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
-# Campaigns (ace_admin.tasks; README "Campaigns"): recipients per batch, seconds a silent worker keeps a batch,
+# Campaigns (ace_admin.campaigns; README "Campaigns"): recipients per batch, seconds a silent worker keeps a batch,
 # retry backoff (doubling from BACKOFF up to BACKOFF_MAX, with jitter), attempts, and per-channel rates as
 # JSON, e.g. ACE_CAMPAIGN_RATE_LIMITS='{"django_email": 50}' (messages per second, shared by all workers).
 ACE_CAMPAIGN_BATCH_SIZE = env_int("ACE_CAMPAIGN_BATCH_SIZE", 500)
@@ -208,7 +211,7 @@ ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY = float(env_str("ACE_CHANNEL_DJANGO_EMAIL_R
 
 CKEDITOR_CONFIGS = {
     "default": {"toolbar": "full", "height": 400, "width": "100%"},
-    # Email templates (ace_admin.widgets.EmailHtmlEditor): keep every element and attribute an email
+    # Email templates (ace_admin.content.widgets.EmailHtmlEditor): keep every element and attribute an email
     # needs, keep UTF-8 text as typed; template tags are protected by ace_admin's customConfig script.
     "ace_email": {
         "toolbar": [

@@ -9,7 +9,7 @@ from ace import ace
 from ace.channel import ChannelType
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import cache as stamp
+from ace_admin import stamp
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from ace import ace
 from ace.channel import ChannelType
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import discovery
+from ace_admin.content import discovery
 from ace_admin.models import MessageType, Template
 
 pytestmark = pytest.mark.django_db

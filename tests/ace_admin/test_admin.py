@@ -14,7 +14,7 @@ from ace import ace
 from ace.channel import ChannelType
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import cache as stamp
+from ace_admin import stamp
 from ace_admin.models import ChannelRoute, DeliveryLog, MessageType, PolicyRule, Template, TemplateRevision
 
 GREETING = "tests/edx_ace/greeting/email"

@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
 
+from ace_admin.content.resources import MessageTypeResource
 from ace_admin.importing import SafeCSV, SafeJSON, SafeYAML, escape_formula, unescape_formula
 from ace_admin.models import DeliveryLog, MessageType, OptOut, Template
-from ace_admin.resources import MessageTypeResource
 from tests.ace_admin.conftest import make_message, send_email
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_exports_escape_formulae_and_reimport_unchanged(staff):
     OptOut.objects.create(email="=cmd|'/calc'!a0@example.org", lms_user_id="-5")
     from django.contrib import admin
 
-    from ace_admin.resources import OptOutResource
+    from ace_admin.content.resources import OptOutResource
 
     # Every admin that exports offers the escaping CSV format only (JSON/YAML carry values exactly).
     for model in (MessageType, Template, OptOut):
@@ -201,7 +201,7 @@ def test_the_suppression_export_escapes_formulae(staff):
     Suppression.objects.create(email="@x@example.org", details="=1+1")
     from django.contrib import admin
 
-    from ace_admin.privacy_admin import SuppressionResource
+    from ace_admin.privacy.admin import SuppressionResource
 
     assert admin.site._registry[Suppression].formats == [SafeCSV]
     text = SafeCSV().export_data(SuppressionResource().export())
@@ -229,7 +229,7 @@ def test_send_inside_a_transaction_with_an_over_long_recipient_id_leaves_it_usab
 
 def test_an_over_long_address_is_suppressed_by_fingerprint(db):
     from ace_admin.models import Suppression, identity_hash
-    from ace_admin.suppression import suppress
+    from ace_admin.privacy.suppression import suppress
 
     address = "a" * 250 + "@example.org"
     with transaction.atomic():

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from import_export.formats.base_formats import CSV, JSON, YAML
 
+from ace_admin.content.resources import MessageTypeResource, OptOutResource, TemplateResource
 from ace_admin.models import MessageType, OptOut, Template, TemplateRevision
-from ace_admin.resources import MessageTypeResource, OptOutResource, TemplateResource
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from ace.outcome import DeliveryStatus
-from ace_admin import cache as stamp
+from ace_admin import stamp
 from ace_admin.models import Template, TemplateRevision
 from tests.ace_admin.conftest import html_of, make_message, send_email
 

@@ -8,7 +8,7 @@ from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ace_admin import cache as stamp
+from ace_admin import stamp
 from ace_admin.models import ChannelRoute, MessageType, OptOut, PolicyRule, Template, TemplateRevision
 
 pytestmark = pytest.mark.django_db

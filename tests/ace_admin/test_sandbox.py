@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy
 
 from ace.channel import channels
 from ace.outcome import DeliveryStatus
+from ace_admin.content.safety import GuardedTemplate
 from ace_admin.groups import EDITORS
 from ace_admin.models import DeliveryLog, MessageType, Template
-from ace_admin.safety import GuardedTemplate
 from tests.ace_admin.conftest import html_of, make_message, send_email
 from tests.ace_admin.hostile_templates import HOSTILE
 
@@ -167,7 +167,7 @@ def test_doubling_text_is_stopped_by_the_output_budget(db_template, settings):
     ("", '{% include "./a.html" %}'), ("", '{% extends "../a.html" %}'), ("a/b.html", '{% include "../../x.html" %}'),
 ])
 def test_relative_include_is_a_form_error_not_a_crash(name, content):
-    from ace_admin.safety import check_template_source
+    from ace_admin.content.safety import check_template_source
 
     with pytest.raises(ValidationError) as refused:
         check_template_source(content, name)
@@ -226,7 +226,7 @@ def test_file_template_extending_db_template_and_the_reverse(db_template):
 
 
 def test_get_action_links_works_with_the_channel_view():
-    from ace_admin.sandbox import guard
+    from ace_admin.content.sandbox import guard
 
     channel = channels().get_channel_by_name(channels().get_default_channel(
         __import__("ace.channel", fromlist=["ChannelType"]).ChannelType.EMAIL).channel_type, "django_email")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ace_admin import cache as stamp
+from ace_admin import stamp
 from ace_admin.models import Audience, AudienceMember, Campaign, MessageType
 
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from ace_admin import tasks
+from ace_admin.campaigns import tasks
 from ace_admin.models import Audience, AudienceMember, CampaignBatch, CampaignRun, DeliveryLog
 from tests.campaigns.conftest import make_audience, make_campaign
 

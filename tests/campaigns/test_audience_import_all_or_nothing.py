@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from ace_admin import audiences
+from ace_admin.campaigns import audiences
 from ace_admin.models import Audience
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ace_admin import audiences
+from ace_admin.campaigns import audiences
 from ace_admin.models import Audience
 from tests.campaigns.conftest import make_audience
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import tasks
+from ace_admin.campaigns import tasks
 from ace_admin.models import CampaignBatch, CampaignRun, DeliveryLog
 from tests.campaigns.conftest import make_audience, make_campaign
 

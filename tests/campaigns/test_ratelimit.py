@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ace_admin import ratelimit
+from ace_admin.campaigns import ratelimit
 
 
 def _exhaust(channel: str) -> tuple[float, float]:

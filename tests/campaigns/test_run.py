@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from ace_admin import tasks
+from ace_admin.campaigns import tasks
 from ace_admin.models import CampaignBatch, CampaignRun, DeliveryLog, OptOut
 from tests.campaigns.conftest import make_audience, make_campaign
 
@@ -77,7 +77,7 @@ def test_a_batch_held_by_a_live_worker_is_not_taken(greeting, run_on_commit):
 
 
 def test_same_person_twice_in_a_code_audience_gets_one_message(greeting, run_on_commit, settings):
-    from ace_admin import audiences
+    from ace_admin.campaigns import audiences
     from ace_admin.models import Audience
 
     @audiences.register("tests.twice", label="twice")

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, PeriodicTask
 
-from ace_admin import tasks
+from ace_admin.campaigns import tasks
 from ace_admin.models import Campaign, CampaignRun
 from tests.campaigns.conftest import make_audience, make_campaign
 

@@ -132,7 +132,7 @@ def demo_content(transactional_db):
     with ace_admin's shared stamp bumped so no process-level cache keeps an earlier test's rows."""
     from django.core.management import call_command
 
-    from ace_admin import cache as stamp
+    from ace_admin import stamp
     from ace_admin.models import MessageType
 
     stamp.bump_templates()

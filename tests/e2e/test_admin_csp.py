@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ace_admin.csp import ADMIN_POLICY
 from ace_admin.models import Template
+from ace_admin.preview.csp import ADMIN_POLICY
 
 BODY = "demo/edx_ace/password_reset/email/body.html"
 PAYLOAD = (

@@ -22,7 +22,7 @@ BODY = ('<p>Hello</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a> · '
 @pytest.fixture
 def newsletter(transactional_db, settings, live_server):
     """Two marketing message types with DB templates; links in emails point at the live server."""
-    from ace_admin import cache as stamp
+    from ace_admin import stamp
     from ace_admin.models import MessageType, Template
 
     settings.ACE_PUBLIC_BASE_URL = live_server.url
@@ -54,7 +54,7 @@ def run_campaign(message_type, emails):
     """A campaign of ``message_type`` to ``emails``, run now; returns its delivery-log rows by address."""
     from django.core import mail
 
-    from ace_admin import tasks
+    from ace_admin.campaigns import tasks
     from ace_admin.models import Audience, AudienceMember, Campaign, DeliveryLog
 
     audience = Audience.objects.create(name=f"list for {message_type.name}")

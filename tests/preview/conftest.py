@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from ace.channel import ChannelType
-from ace_admin import cache as stamp
-from ace_admin.preview import PreviewRequest
+from ace_admin import stamp
+from ace_admin.preview.render import PreviewRequest
 
 
 @pytest.fixture(autouse=True)

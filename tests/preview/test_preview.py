@@ -8,7 +8,7 @@ from django.core import mail
 from ace import ace
 from ace.channel import ChannelType
 from ace_admin.models import Template
-from ace_admin.preview import (
+from ace_admin.preview.render import (
     HTML_CLIP_BYTES,
     build_message,
     missing_variables,
@@ -163,7 +163,7 @@ def test_sample_data_errors_are_explained(text, message):
 
 def test_push_parts_render_through_the_push_renderer(db):
     from ace_admin.models import MessageType
-    from ace_admin.preview import PreviewRequest
+    from ace_admin.preview.render import PreviewRequest
 
     message_type = MessageType.objects.create(app_label="tests", name="greeting",
                                               sample_context={"first_name": "Ada", "code": "1234"})

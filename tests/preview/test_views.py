@@ -8,8 +8,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from ace_admin.csp import ADMIN_POLICY, RENDERED_EMAIL_POLICY
 from ace_admin.models import DeliveryLog, OptOut, PolicyRule, Template
+from ace_admin.preview.csp import ADMIN_POLICY, RENDERED_EMAIL_POLICY
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import cache as stamp
+from ace_admin import stamp
 from tests.ace_admin.conftest import html_of, send_email  # noqa: F401  (shared helpers, used by the tests here)
 
 APP = "privacy_tests"

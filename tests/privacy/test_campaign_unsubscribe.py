@@ -38,7 +38,7 @@ def observed(settings):
 def test_unsubscribe_mid_run_stops_further_sends(message_types, observed, django_capture_on_commit_callbacks):
     from django.core import mail
 
-    from ace_admin import tasks
+    from ace_admin.campaigns import tasks
 
     people = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]  # batches [a, b] and [c, d]
     # C and D got last week's newsletter: its List-Unsubscribe links are what their mailbox posts.

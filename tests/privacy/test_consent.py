@@ -12,10 +12,10 @@ from django.core import signing
 from django.core.management import call_command
 from django.urls import reverse
 
-from ace_admin import unsubscribe as links
+from ace_admin.content.resources import MessageTypeResource
 from ace_admin.importing import SafeJSON
 from ace_admin.models import DeliveryLog, MessageType, OptOut, Template
-from ace_admin.resources import MessageTypeResource
+from ace_admin.privacy import links
 from tests.ace_admin.conftest import make_message as make_welcome
 from tests.privacy.conftest import make_message, path_of, send_email, unsubscribe_link
 

@@ -45,7 +45,7 @@ def traces_of(needle: str):
 def ann_everywhere(message_types, smtp_settings):
     """Ann (user 7) in the delivery log (sent, denied, failed with her address in the error), an opt-out,
     a bounce suppression, an audience, a pending campaign batch and the admin history; Bob alongside."""
-    from ace_admin import suppression
+    from ace_admin.privacy import suppression
 
     send_email(make_message("news", email=ANN))
     send_email(make_message("news", user_id=8, email=BOB))

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.test import Client
 
-from ace_admin import unsubscribe as links
 from ace_admin.models import OptOut
+from ace_admin.privacy import links
 from tests.privacy.conftest import html_of, make_message, path_of, send_email
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from ace_admin import suppression
 from ace_admin.models import OptOut, Suppression, identity_hash
+from ace_admin.privacy import suppression
 
 pytestmark = pytest.mark.django_db
 

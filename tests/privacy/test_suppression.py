@@ -53,7 +53,7 @@ def test_550_at_data_for_the_recipient_suppresses(message_types, smtp_settings):
 
 
 def test_lifted_suppression_lets_mail_through_again(message_types, smtp_settings):
-    from ace_admin import suppression
+    from ace_admin.privacy import suppression
 
     entry = suppression.suppress("Gone@Example.com", reason="bounce", details="550", source="test")
     assert entry.email == "gone@example.com"
@@ -66,7 +66,7 @@ def test_lifted_suppression_lets_mail_through_again(message_types, smtp_settings
 def test_suppression_stops_email_but_not_push(message_types, settings):
     from ace import ace
     from ace.channel import ChannelType
-    from ace_admin import suppression
+    from ace_admin.privacy import suppression
 
     suppression.suppress("ann@example.com", reason="bounce")
     result = ace.send(make_message("news"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ace.outcome import DeliveryStatus
-from ace_admin import unsubscribe as links
 from ace_admin.models import OptOut
+from ace_admin.privacy import links
 from tests.privacy.conftest import html_of, log_rows, make_message, path_of, send_email, unsubscribe_link
 
 pytestmark = pytest.mark.django_db

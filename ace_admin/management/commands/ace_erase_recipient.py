@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from ace_admin.erasure import erase_recipient
+from ace_admin.privacy.erasure import erase_recipient
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ace_admin import discovery
+from ace_admin.content import discovery
 from ace_admin.models import MessageType
 
 

@@ -3,7 +3,7 @@
 Rendering goes through ``ace.presentation.render`` (the engine's renderer for the channel type) and the
 project's template engine, so the database loader, language and site choice, ``{% extends %}`` and
 ``{% include %}`` all behave as in a real send. Unsaved editor content stands in for the saved templates
-through the loader's :func:`~ace_admin.loader.render_session`, for this one render only: nothing is saved.
+through the loader's :func:`~ace_admin.content.loader.render_session`, for this one render only: nothing is saved.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from ace.channel.mixins import EmailChannelMixin
 from ace.errors import UnsupportedChannelError
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin.loader import Loader, render_session
+from ace_admin.content.loader import Loader, render_session
+from ace_admin.content.safety import check_template_source, project_engine
+from ace_admin.content.sandbox import collect_refusals
 from ace_admin.models import Template, TemplateRevision
-from ace_admin.safety import check_template_source, project_engine
-from ace_admin.sandbox import collect_refusals
 
 #: Gmail clips a message whose HTML is larger than this and hides the rest behind "View entire message".
 HTML_CLIP_BYTES = 102 * 1024

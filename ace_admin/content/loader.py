@@ -11,7 +11,7 @@ site (``options['site']``: a domain or a site id) before the all-sites version.
 
 Caching: every published row (name, language, site, content) is read in one query and each
 template compiled once per process; the set is reloaded when the shared stamp
-(``ace_admin.cache``) changes, which every write bumps. A warm send makes no database query.
+(``ace_admin.stamp``) changes, which every write bumps. A warm send makes no database query.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from django.template.loaders.base import Loader as BaseLoader
 from django.utils import translation
 
 from ace import presentation
-from ace_admin import cache as stamp
+from ace_admin import stamp
+from ace_admin.content.safety import GuardedTemplate
 from ace_admin.models import normalize_language
-from ace_admin.safety import GuardedTemplate
 
 LOG = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from ace.channel import ChannelType, channels
-from ace_admin import test_sends
-from ace_admin.csp import RENDERED_EMAIL_POLICY
-from ace_admin.loader import language_candidates
+from ace_admin.content.loader import language_candidates
 from ace_admin.models import MessageType, Template, normalize_language
-from ace_admin.preview import PreviewRequest, parse_context, render_preview, send_test, split_addresses
+from ace_admin.preview import test_sends
+from ace_admin.preview.csp import RENDERED_EMAIL_POLICY
+from ace_admin.preview.render import PreviewRequest, parse_context, render_preview, send_test, split_addresses
 
 FRAME_TTL_SECONDS = 30 * 60
 _FRAME_KEY = "ace_admin:preview-frame:{}"

@@ -7,7 +7,7 @@ warm).
 
 from __future__ import annotations
 
-from ace_admin import cache as stamp
+from ace_admin import stamp
 
 
 def apply_message_type_defaults(message) -> None:

@@ -10,11 +10,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ace_admin import audiences, tasks
 from ace_admin.archive import ArchiveAdminMixin
+from ace_admin.campaigns import audiences, tasks
 from ace_admin.importing import check_size
-from ace_admin.masking import MaskedAddressesMixin, add_masked_displays, can_see_addresses, mask_address, mask_text
 from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
+from ace_admin.privacy.masking import (
+    MaskedAddressesMixin,
+    add_masked_displays,
+    can_see_addresses,
+    mask_address,
+    mask_text,
+)
 
 
 class AudienceForm(forms.ModelForm):

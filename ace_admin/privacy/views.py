@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from ace_admin import unsubscribe as links
+from ace_admin.privacy import links
 
 #: The pages have no script, no image and no third-party resource; they post only to themselves.
 PAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "

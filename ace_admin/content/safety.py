@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.template import Engine, TemplateSyntaxError, engines
 from django.template.base import DebugLexer, Lexer, Origin, Template, TokenType
 
-from ace_admin.sandbox import ALLOWED_LIBRARIES, LIMITS, SandboxParser, TemplateLimitExceeded, budget_scope
+from ace_admin.content.sandbox import ALLOWED_LIBRARIES, LIMITS, SandboxParser, TemplateLimitExceeded, budget_scope
 
 __all__ = ["ALLOWED_LIBRARIES", "LIMITS", "GuardedTemplate", "TemplateLimitExceeded", "check_template_source"]
 
@@ -72,7 +72,7 @@ def check_template_source(source: str, name: str = "") -> None:
 
 class GuardedTemplate(Template):
     """A template a person wrote (DB row, unsaved preview edit): compiled by the sandbox's parser, rendered
-    under the render budget (see :mod:`ace_admin.sandbox`)."""
+    under the render budget (see :mod:`ace_admin.content.sandbox`)."""
 
     def __init__(self, template_string, *args, **kwargs):
         # Rows written around the model's validation (raw SQL, an old release) get the same check.

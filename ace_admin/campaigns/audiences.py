@@ -4,7 +4,7 @@ A platform defines a group of recipients in code and registers it by name; marke
 for an audience of kind "group defined in code" and give its settings in JSON::
 
     # myplatform/audiences.py, imported from an AppConfig.ready()
-    from ace_admin.audiences import Row, register
+    from ace_admin.campaigns.audiences import Row, register
 
     @register("lms.enrolled_learners", label="Learners enrolled in a course",
               params_help='{"course_id": "course-v1:Org+Course+Run"}', required=["course_id"])

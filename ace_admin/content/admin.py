@@ -15,12 +15,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
-from ace_admin import discovery, preview_views, resources, test_sends
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.forms import TemplateForm, TemplateInlineFormSet
+from ace_admin.content import discovery, resources
+from ace_admin.content.forms import TemplateForm, TemplateInlineFormSet
+from ace_admin.content.widgets import CSS
 from ace_admin.importing import SafeCSV, SafeImportExportMixin, SafeJSON, SafeYAML
 from ace_admin.models import MessageType, Template, TemplateRevision
-from ace_admin.widgets import CSS
+from ace_admin.preview import test_sends
+from ace_admin.preview import views as preview_views
 
 FORMATS = [SafeJSON, SafeYAML, SafeCSV]
 

@@ -13,12 +13,18 @@ from django.urls import path, reverse
 from import_export import resources
 from import_export.admin import ExportMixin
 
-from ace_admin import suppression
-from ace_admin.admin.operations import OptOutAdmin
-from ace_admin.erasure import erase_recipient
 from ace_admin.importing import SafeCSV
-from ace_admin.masking import MaskedAddressesMixin, MaskingResourceMixin, add_masked_displays, mask_address, mask_text
 from ace_admin.models import OptOut, Suppression, identity_hash
+from ace_admin.privacy import suppression
+from ace_admin.privacy.erasure import erase_recipient
+from ace_admin.privacy.masking import (
+    MaskedAddressesMixin,
+    MaskingResourceMixin,
+    add_masked_displays,
+    mask_address,
+    mask_text,
+)
+from ace_admin.rules.admin import OptOutAdmin
 
 
 class SuppressionResource(MaskingResourceMixin, resources.ModelResource):
@@ -181,7 +187,7 @@ def category_counts() -> list[dict]:
 
 
 class PrivacyOptOutAdmin(OptOutAdmin):
-    """The opt-out admin of ``ace_admin.admin.operations`` plus counts per category and erasure."""
+    """The opt-out admin of ``ace_admin.rules.admin`` plus counts per category and erasure."""
 
     change_list_template = "admin/ace_admin/privacy/optout_change_list.html"
     actions = [*(OptOutAdmin.actions or []), "erase"]

@@ -31,9 +31,9 @@ from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import salted_hmac
 
-from ace_admin import cache as stamp
+from ace_admin import stamp
 
-UNSUBSCRIBE_SALT = "ace_admin.unsubscribe"
+UNSUBSCRIBE_SALT = "ace_admin.privacy.links"
 PREFERENCES_SALT = "ace_admin.preferences"
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 ONE_CLICK = "List-Unsubscribe=One-Click"

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from django import forms
 
+from ace_admin.content.widgets import CodeTextarea, EmailHtmlEditor, is_html_part
 from ace_admin.models import TEMPLATE_NAME_SCHEME, ChannelRoute, PolicyRule, Template
-from ace_admin.widgets import CodeTextarea, EmailHtmlEditor, is_html_part
 
 SHORT_NAME = re.compile(r"^(email|push)/[\w.-]+$")
 

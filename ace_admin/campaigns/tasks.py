@@ -40,9 +40,9 @@ from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.recipient import Recipient
 from ace.signals import ACE_MESSAGE_OUTCOMES
-from ace_admin import cache as stamp
-from ace_admin import ratelimit
-from ace_admin.policy import prefetch as policy_prefetch
+from ace_admin import stamp
+from ace_admin.campaigns import ratelimit
+from ace_admin.rules.policy import prefetch as policy_prefetch
 
 LOG = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def _after_commit(function) -> None:
 
 def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
     """Create a run of ``campaign`` and queue it (after the transaction commits). Returns the run."""
-    from ace_admin import campaign_schedule
+    from ace_admin.campaigns import schedule as campaign_schedule
     from ace_admin.models import CampaignRun
 
     now = timezone.now()
@@ -122,7 +122,7 @@ def fire_campaign(self, campaign_id: int):
 @shared_task(name="ace_admin.tasks.run_campaign")
 def run_campaign(run_id: int):
     """Read the run's audience in chunks, store each as a batch, and queue the batches."""
-    from ace_admin import audiences
+    from ace_admin.campaigns import audiences
     from ace_admin.models import CampaignBatch, CampaignRun
 
     run = CampaignRun.objects.select_related("campaign__audience").filter(pk=run_id).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ace_admin import cache as stamp
+from ace_admin import stamp
 
 LOG = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Per send it makes at most two queries: one for the recipient's opt-outs and suppressed addresses
 (non-transactional messages only) and one counting recent deliveries when a frequency cap applies.
-Message types and rules are kept in memory until the shared stamp changes (``ace_admin.cache``).
+Message types and rules are kept in memory until the shared stamp changes (``ace_admin.stamp``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db.models import CharField, Count, F, IntegerField, Q, Value
 from ace.channel import ChannelType
 from ace.policy import Policy, PolicyResult
 from ace.utils.date import get_current_time
-from ace_admin import cache as stamp
+from ace_admin import stamp
 
 DISABLED_REASON = "message type disabled"
 #: An archived message type is kept for its history and never sent (also not transactional ones).

@@ -9,11 +9,11 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from import_export.admin import ImportExportMixin
 
-from ace_admin.forms import ChannelRouteForm, PolicyRuleForm
+from ace_admin.content.forms import ChannelRouteForm, PolicyRuleForm
+from ace_admin.content.resources import OptOutResource
 from ace_admin.importing import SafeCSV, SafeImportExportMixin
-from ace_admin.masking import MaskedAddressesMixin, add_masked_displays
 from ace_admin.models import ChannelRoute, DeliveryLog, OptOut, PolicyRule
-from ace_admin.resources import OptOutResource
+from ace_admin.privacy.masking import MaskedAddressesMixin, add_masked_displays
 
 
 class EnableDisableMixin:

@@ -1,0 +1,1 @@
+"""Privacy: unsubscribe links and headers, the preferences page, suppressions, erasure, address masking."""
