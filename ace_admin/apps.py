@@ -12,7 +12,7 @@ class AceAdminConfig(AppConfig):
     def ready(self):
         from ace.signals import ACE_MESSAGE_OUTCOMES
         from ace_admin import checks  # noqa: F401 (registers the system checks)
-        from ace_admin.campaigns import tasks  # noqa: F401 (registers the Celery tasks under their names)
+        from ace_admin.campaigns import service, tasks  # noqa: F401 (tasks: registers the Celery tasks)
         from ace_admin.delivery_log import record_outcomes
 
         # The delivery log: one row per outcome of every ace.send.
@@ -21,3 +21,5 @@ class AceAdminConfig(AppConfig):
         from ace_admin.privacy.suppression import record_permanent_failures
 
         ACE_MESSAGE_OUTCOMES.connect(record_permanent_failures, dispatch_uid="ace_admin.suppression")
+        # Campaign schedules (django-celery-beat) follow the campaigns' rows.
+        service.connect_signals()

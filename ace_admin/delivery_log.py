@@ -14,12 +14,12 @@ import logging
 from django.db import transaction
 
 from ace.outcome import DeliveryStatus
-from ace_admin import stamp
+from ace_admin.content import message_types
 
 LOG = logging.getLogger(__name__)
 
 
-def _policy_text(message, outcome) -> str:
+def policy_text(message, outcome) -> str:
     if outcome.status is not DeliveryStatus.DENIED:
         return ""
     from ace_admin.rules.policy import reasons_by_channel
@@ -31,7 +31,7 @@ def _policy_text(message, outcome) -> str:
     return ": ".join(filter(None, [outcome.reason, policy_reason]))
 
 
-def _error_text(outcome) -> str:
+def error_text(outcome) -> str:
     if outcome.status in (DeliveryStatus.SENT, DeliveryStatus.DENIED):
         return ""
     if outcome.error is not None:
@@ -63,9 +63,9 @@ def record_outcomes(sender, message, outcomes, **kwargs) -> None:
 
     if not outcomes or "ace_campaign_run" in (message.options or {}):
         return  # campaign messages: the campaign batch keeps their rows itself (ace_admin.campaigns.tasks)
-    info = stamp.message_type_for(message)
+    info = message_types.message_type_for(message)
     recipient = message.recipient
-    transactional = stamp.is_transactional(message, info)
+    transactional = message_types.is_transactional(message, info)
     rows = [
         DeliveryLog(
             message_uuid=message.uuid, send_uuid=message.send_uuid, app_label=message.app_label,
@@ -74,7 +74,7 @@ def record_outcomes(sender, message, outcomes, **kwargs) -> None:
             recipient_address=((recipient.email_address or "") if recipient is not None else "").strip().lower(),
             channel_type=getattr(outcome.channel_type, "value", str(outcome.channel_type)),
             channel_name=outcome.channel_name or "", status=outcome.status.value,
-            policy=_policy_text(message, outcome)[:500], error=_error_text(outcome),
+            policy=policy_text(message, outcome)[:500], error=error_text(outcome),
             attempts=outcome.attempts, transactional=transactional,
             is_test=bool((message.options or {}).get("is_test")), finished_at=outcome.finished_at,
         )

@@ -43,3 +43,8 @@ def validate_json_object(value) -> None:
     if not isinstance(value, dict):
         raise ValidationError(f"Give a JSON object such as {{\"user_name\": \"Ada\"}}, not a {type(value).__name__}.",
                               code="not_an_object")
+
+
+def normalize_language(value: str) -> str:
+    """'pt_BR' / 'PT-br' -> 'pt-br': the form Django's translation.get_language() returns."""
+    return (value or "").strip().replace("_", "-").lower()

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.campaigns import audiences, tasks
+from ace_admin.campaigns import audiences, service
 from ace_admin.importing import check_size
 from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
 from ace_admin.privacy.masking import (
@@ -141,11 +141,13 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{} ({})</a>', url, run.started_at.strftime("%Y-%m-%d %H:%M"),
                            run.get_status_display())
 
+    def save_model(self, request, obj, form, change):
+        service.save_campaign(obj)
+
     def archive_queryset(self, queryset) -> int:
         count = 0
-        for campaign in queryset:  # one by one: saving removes each schedule
-            campaign.archived = True
-            campaign.save()
+        for campaign in queryset:  # one by one: each schedule is removed
+            service.archive_campaign(campaign)
             count += 1
         return count
 
@@ -156,7 +158,7 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{campaign} is archived: restore it from the archive to run it.",
                                   messages.ERROR)
                 continue
-            run = tasks.start_run(campaign, trigger="hand")
+            run = service.start_run(campaign, trigger="hand")
             url = reverse("admin:ace_admin_campaignrun_change", args=[run.pk])
             self.message_user(request, format_html('Started <a href="{}">a run of {}</a>.', url, campaign),
                               messages.SUCCESS)
@@ -193,7 +195,7 @@ class CampaignRunAdmin(admin.ModelAdmin):
         run = get_object_or_404(CampaignRun, pk=pk)
         if not self.has_view_permission(request, run):
             raise PermissionDenied
-        counts = tasks.counts(run.pk)
+        counts = service.counts(run.pk)
         total = max(run.recipients, counts["messages"])
         done = counts["messages"] - counts["pending"]
         return JsonResponse({"status": run.status, "status_label": run.get_status_display(), "total": total,
@@ -207,8 +209,8 @@ class CampaignRunAdmin(admin.ModelAdmin):
         return redirect("admin:ace_admin_campaignrun_change", pk)
 
     def _control(self, request, runs, action):
-        verbs = {"pause": (tasks.pause, "paused"), "resume": (tasks.resume, "resumed"),
-                 "cancel": (tasks.cancel, "cancelled")}
+        verbs = {"pause": (service.pause, "paused"), "resume": (service.resume, "resumed"),
+                 "cancel": (service.cancel, "cancelled")}
         if action not in verbs:
             raise PermissionDenied
         function, past = verbs[action]

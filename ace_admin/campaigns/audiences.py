@@ -19,78 +19,27 @@ it already queued by position) and should stream (``.iterator()``), never build 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import DatabaseError, transaction
+from import_export.formats.base_formats import CSV, XLSX
 
+from ace_admin.campaigns.registry import CodeAudience, Row, check_params, register, registered
+from ace_admin.importing import check_size
+from ace_admin.models import Audience, AudienceMember, normalize_language
 
-@dataclass(frozen=True)
-class Row:
-    """One recipient of an audience."""
-
-    email: str
-    lms_user_id: int | str | None = None
-    language: str = ""
-    context: dict = field(default_factory=dict)
-
-    def as_payload(self) -> dict:
-        from ace_admin.models import normalize_language
-
-        return {"id": "" if self.lms_user_id in (None, "") else str(self.lms_user_id),
-                "email": (self.email or "").strip().lower(), "lang": normalize_language(self.language or ""),
-                "ctx": self.context or {}}
-
-
-@dataclass
-class CodeAudience:
-    """A registered group: its name, a label for the admin, and the function yielding its ``Row``s."""
-
-    name: str
-    label: str
-    function: Callable[[dict], Iterable[Row]]
-    params_help: str = ""
-    required: list[str] = field(default_factory=list)
-
-
-_registry: dict[str, CodeAudience] = {}
-
-
-def register(name: str, *, label: str, params_help: str = "", required: Iterable[str] = ()):
-    """Decorator registering ``function(params) -> Iterable[Row]`` as the code audience ``name``."""
-
-    def decorate(function):
-        if name in _registry and _registry[name].function is not function:
-            raise ValueError(f"An audience named {name!r} is already registered ({_registry[name].function!r}).")
-        _registry[name] = CodeAudience(name, label, function, params_help, list(required))
-        return function
-
-    return decorate
-
-
-def registered() -> dict[str, CodeAudience]:
-    return dict(_registry)
-
-
-def check_params(code_name: str, params) -> None:
-    """A clear error for an unknown group or settings it cannot use."""
-    if code_name not in _registry:
-        known = ", ".join(sorted(_registry)) or "none"
-        raise ValidationError({"code_name": f"No group named {code_name!r} is registered (registered: {known})."})
-    if not isinstance(params, dict):
-        raise ValidationError({"params": "The settings must be a JSON object, e.g. {\"count\": 50}."})
-    missing = [key for key in _registry[code_name].required if key not in params]
-    if missing:
-        raise ValidationError({"params": f"Missing setting(s): {', '.join(missing)}. "
-                                         f"Example: {_registry[code_name].params_help}"})
+# Row, register, registered and check_params are the public API platform code uses from here (README).
+__all__ = ["CodeAudience", "ImportReport", "Row", "check_params", "import_members", "register", "registered",
+           "stream"]
 
 
 def stream(audience, after: int, size: int) -> Iterator[tuple[list[dict], int]]:
     """Chunks of at most ``size`` recipient payloads following position ``after``, each with the position to
     resume from: the last member's id for an imported list (keyset pagination), a count for a code group."""
-    from ace_admin.models import Audience, AudienceMember
-
     if audience.kind == Audience.KIND_STATIC:
         cursor = after
         while True:
@@ -102,7 +51,7 @@ def stream(audience, after: int, size: int) -> Iterator[tuple[list[dict], int]]:
             yield [Row(email, uid, lang, ctx).as_payload() for _, uid, email, lang, ctx in chunk], cursor
         return
     check_params(audience.code_name, audience.params)
-    rows = iter(_registry[audience.code_name].function(dict(audience.params)))
+    rows = iter(registered()[audience.code_name].function(dict(audience.params)))
     position = after
     rows = itertools.islice(rows, after, None)
     while True:
@@ -111,21 +60,6 @@ def stream(audience, after: int, size: int) -> Iterator[tuple[list[dict], int]]:
             return
         position += len(chunk)
         yield chunk, position
-
-
-# --- The demo group ------------------------------------------------------------------------------------------
-
-
-@register("demo.sample_learners", label="Demo: made-up learners (learner1@example.org, ...)",
-          params_help='{"count": 25, "domain": "example.org", "language": "en"}')
-def sample_learners(params: dict) -> Iterator[Row]:
-    """``count`` made-up learners at ``domain``: for trying campaigns out and for benchmarks."""
-    count = int(params.get("count", 25))
-    domain = str(params.get("domain", "example.org"))
-    language = str(params.get("language", ""))
-    for number in range(1, count + 1):
-        yield Row(email=f"learner{number}@{domain}", lms_user_id=100000 + number, language=language,
-                  context={"first_name": f"Learner {number}"})
 
 
 # --- Importing a list ----------------------------------------------------------------------------------------
@@ -178,13 +112,6 @@ def import_members(audience, data: bytes, file_format: str, batch_size: int = 20
     number. Duplicates (in the file or already on the list) are skipped and reported. The rows are then
     added in one transaction: a database error adds nobody and is reported as a ``ValidationError``.
     """
-    import json
-
-    from django.db import DatabaseError, transaction
-    from import_export.formats.base_formats import CSV, XLSX
-
-    from ace_admin.importing import check_size
-    from ace_admin.models import AudienceMember, normalize_language
 
     formats = {"csv": CSV, "xlsx": XLSX}
     if file_format not in formats:

@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import salted_hmac
 
-from ace_admin import stamp
+from ace_admin.content import message_types
 
 UNSUBSCRIBE_SALT = "ace_admin.privacy.links"
 PREFERENCES_SALT = "ace_admin.preferences"
@@ -97,7 +97,7 @@ class Subscriber:
         email = (recipient.email_address or "").strip().lower()
         if not user_id and not email:
             return None
-        category = stamp.category_of(message, info)
+        category = message_types.category_of(message, info)
         return cls(user_id=user_id, email=email, category=category,
                    message_type="" if category else f"{message.app_label}.{message.name}",
                    language=message.language or "")
@@ -195,11 +195,11 @@ def list_unsubscribe_headers(url: str, subscriber: Subscriber) -> dict[str, str]
 def prepare_message(message) -> None:
     """Add ``preferences_url`` (and for non-transactional messages ``unsubscribe_url`` and the
     List-Unsubscribe headers) to ``message``. Idempotent; makes no database query once caches are warm."""
-    info = stamp.message_type_for(message)
+    info = message_types.message_type_for(message)
     subscriber = Subscriber.for_message(message, info)
     if subscriber is None:
         return
-    transactional = stamp.is_transactional(message, info)
+    transactional = message_types.is_transactional(message, info)
     # A transactional category (account, receipts) is not one people can switch off: not on the page.
     page_for = replace(subscriber, category="", message_type="") if transactional else subscriber
     # New dicts rather than updates in place: a caller may share one context dict between messages.

@@ -7,12 +7,12 @@ warm).
 
 from __future__ import annotations
 
-from ace_admin import stamp
+from ace_admin.content import message_types
 
 
 def apply_message_type_defaults(message) -> None:
     """Fill ``from_address``, ``reply_to`` and ``transactional`` from the admin's message type."""
-    info = stamp.message_type_for(message)
+    info = message_types.message_type_for(message)
     if info is None:
         return
     defaults = {}

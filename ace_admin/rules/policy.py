@@ -17,6 +17,7 @@ from ace.channel import ChannelType
 from ace.policy import Policy, PolicyResult
 from ace.utils.date import get_current_time
 from ace_admin import stamp
+from ace_admin.content import message_types
 
 DISABLED_REASON = "message type disabled"
 #: An archived message type is kept for its history and never sent (also not transactional ones).
@@ -68,13 +69,13 @@ class DatabasePolicy(Policy):
     """Denies channel types by the admin's rules: disabled message types, deny rules, opt-outs, frequency caps."""
 
     def check(self, message) -> PolicyResult:
-        info = stamp.message_type_for(message)
+        info = message_types.message_type_for(message)
         if info is not None and info.archived:
             return self._result(message, {channel_type: ARCHIVED_REASON for channel_type in ChannelType})
         if info is not None and not info.enabled:
             return self._result(message, {channel_type: DISABLED_REASON for channel_type in ChannelType})
-        transactional = stamp.is_transactional(message, info)
-        category = stamp.category_of(message, info)
+        transactional = message_types.is_transactional(message, info)
+        category = message_types.category_of(message, info)
         applicable = [rule for rule in rules.get(message) if rule.applies_to(info, category)]
         denied: dict[ChannelType, str] = {}
         for rule in applicable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from ace_admin import stamp
+from ace_admin.content import message_types
 
 LOG = logging.getLogger(__name__)
 
@@ -38,9 +39,9 @@ class DatabaseRouter:
         candidates = [route for route in routes.get(message) if route.channel_type == wanted]
         if not candidates:
             return None
-        info = stamp.message_type_for(message)
-        transactional = stamp.is_transactional(message, info)
-        category = stamp.category_of(message, info)
+        info = message_types.message_type_for(message)
+        transactional = message_types.is_transactional(message, info)
+        category = message_types.category_of(message, info)
         for route in candidates:
             if route.message_type_id is not None and (info is None or info.pk != route.message_type_id):
                 continue

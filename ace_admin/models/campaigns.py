@@ -1,0 +1,242 @@
+"""Campaigns: a message type sent to an audience on a schedule by Celery workers (``ace_admin.campaigns``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from ace_admin.campaigns import registry as audiences
+from ace_admin.campaigns import schedule as campaign_schedule
+from ace_admin.models.content import MessageType
+
+
+class Audience(models.Model):
+    """Who a campaign goes to: a list of people imported from a file, or a group defined in the platform's code."""
+
+    KIND_STATIC = "static"
+    KIND_CODE = "code"
+
+    name = models.CharField("name", max_length=200, unique=True,
+                            help_text="A name marketing staff recognise, e.g. 'Newsletter subscribers 2026'.")
+    description = models.TextField("description", blank=True, help_text="Who is in this audience and why.")
+    kind = models.CharField(
+        "kind", max_length=10, default=KIND_STATIC,
+        choices=[(KIND_STATIC, "A list of people (imported from a file)"),
+                 (KIND_CODE, "A group defined in the platform's code")],
+        help_text="A list you import (CSV or Excel), or a group the platform computes when the campaign runs.")
+    code_name = models.CharField(
+        "group", max_length=150, blank=True,
+        help_text="For a group defined in code: its registered name (see 'Campaigns' in the README).")
+    params = models.JSONField(
+        "group settings", default=dict, blank=True,
+        help_text="For a group defined in code: its settings in JSON, e.g. {\"count\": 50}.")
+    created_at = models.DateTimeField("created", auto_now_add=True, help_text="When this audience was added.")
+
+    class Meta:
+        verbose_name = "audience"
+        verbose_name_plural = "audiences"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.kind == self.KIND_CODE:
+            audiences.check_params(self.code_name, self.params)
+        elif self.code_name:
+            raise ValidationError({"code_name": "Only a group defined in code has a registered name."})
+
+
+class AudienceMember(models.Model):
+    """One person on an imported audience list."""
+
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="members",
+                                 verbose_name="audience", help_text="The list this person is on.")
+    lms_user_id = models.CharField("user id", max_length=64, blank=True,
+                                   help_text="The person's user id on the platform, if known.")
+    email = models.EmailField("email address", help_text="Where the message goes (stored in lower case).")
+    language = models.CharField("language", max_length=20, blank=True,
+                                help_text="Language code such as 'fr'. Blank: the campaign's language.")
+    context = models.JSONField("personal details", default=dict, blank=True,
+                               help_text="Extra values for the templates, e.g. {\"first_name\": \"Ada\"}.")
+
+    class Meta:
+        verbose_name = "audience member"
+        verbose_name_plural = "audience members"
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["audience", "email"], name="ace_admin_member_unique_email")]
+
+    def __str__(self):
+        return self.email
+
+
+class Campaign(models.Model):
+    """A message type sent to an audience once, or repeatedly on a schedule."""
+
+    SCHEDULE_NONE = "none"
+    SCHEDULE_ONCE = "once"
+    SCHEDULE_INTERVAL = "interval"
+    SCHEDULE_CRONTAB = "crontab"
+    PERIODS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
+
+    name = models.CharField("name", max_length=200, unique=True, help_text="e.g. 'Monday newsletter'.")
+    message_type = models.ForeignKey(MessageType, on_delete=models.PROTECT, related_name="campaigns",
+                                     verbose_name="message type", help_text="The message every recipient receives.")
+    audience = models.ForeignKey(Audience, on_delete=models.PROTECT, related_name="campaigns",
+                                 verbose_name="audience", help_text="Who receives it.")
+    context = models.JSONField(
+        "shared details", default=dict, blank=True,
+        help_text="Values (JSON) the templates use for everyone, e.g. {\"issue\": \"November\"}. A person's own "
+                  "details win over these.")
+    language = models.CharField("language", max_length=20, blank=True,
+                                help_text="Language for people whose own language is not known. Blank: site default.")
+    channels = models.CharField(
+        "channels", max_length=10, default="email",
+        choices=[("email", "Email"), ("push", "Push notification"), ("all", "Email and push notification")],
+        help_text="Which kinds of message to send (each needs its templates).")
+    options = models.JSONField("sending options", default=dict, blank=True,
+                               help_text="Advanced: ACE message options in JSON, e.g. {\"from_address\": \"...\"}.")
+    expiration_hours = models.PositiveIntegerField(
+        "give up after (hours)", null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Messages still not delivered this many hours after a run starts are dropped and logged as "
+                  "expired. Blank: the ACE default.")
+    enabled = models.BooleanField("scheduled", default=True,
+                                  help_text="Untick to remove the schedule; 'Run now' still works.")
+    archived = models.BooleanField(
+        "archived", default=False,
+        help_text="Archived campaigns keep their runs and delivery log, are unscheduled, cannot be run and are "
+                  "hidden from the list by default. A campaign that has run is archived instead of deleted.")
+    schedule = models.CharField(
+        "when", max_length=10, default=SCHEDULE_ONCE,
+        choices=[(SCHEDULE_NONE, "Only when started by hand ('Run now')"), (SCHEDULE_ONCE, "Once, at a given time"),
+                 (SCHEDULE_INTERVAL, "Every N minutes, hours or days"),
+                 (SCHEDULE_CRONTAB, "On a calendar (e.g. every Monday at 09:00)")],
+        help_text="When the campaign runs.")
+    run_at = models.DateTimeField("send at", null=True, blank=True,
+                                  help_text="For 'Once': the date and time to send (in the site's time zone).")
+    grace_minutes = models.PositiveIntegerField(
+        "allowed delay (minutes)", default=15,
+        help_text="For 'Once': if the scheduler was down and wakes up later than this after 'send at', the run "
+                  "is marked missed instead of going out late.")
+    every = models.PositiveIntegerField("every", null=True, blank=True, validators=[MinValueValidator(1)],
+                                        help_text="For 'Every N...': how many minutes, hours or days.")
+    period = models.CharField("unit", max_length=10, choices=PERIODS, blank=True,
+                              help_text="For 'Every N...': minutes, hours or days.")
+    cron_minute = models.CharField("minute", max_length=60, default="0",
+                                   help_text="Calendar: minute(s), e.g. '0' or '0,30'.")
+    cron_hour = models.CharField("hour", max_length=60, default="9", help_text="Calendar: hour(s), e.g. '9'.")
+    cron_day_of_week = models.CharField("day of week", max_length=60, default="*",
+                                        help_text="Calendar: '*' for every day, '1' for Monday, 'mon-fri'...")
+    cron_day_of_month = models.CharField("day of month", max_length=60, default="*",
+                                         help_text="Calendar: '*' or e.g. '1' for the first of the month.")
+    cron_month_of_year = models.CharField("month", max_length=60, default="*", help_text="Calendar: '*' or 1-12.")
+    timezone = models.CharField("time zone", max_length=63, default="UTC",
+                                help_text="Time zone of the calendar, e.g. 'Europe/Paris' (09:00 is 09:00 there).")
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False, verbose_name="scheduler entry", help_text="The scheduler's record of this campaign.")
+    created_at = models.DateTimeField("created", auto_now_add=True, help_text="When this campaign was created.")
+
+    class Meta:
+        verbose_name = "campaign"
+        verbose_name_plural = "campaigns"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        campaign_schedule.validate(self)
+
+
+class CampaignRun(models.Model):
+    """One firing of a campaign: who it went to and how it went."""
+
+    RUNNING, PAUSED, CANCELLED, DONE, FAILED, MISSED = "running", "paused", "cancelled", "done", "failed", "missed"
+    STATUSES = [(RUNNING, "Running"), (PAUSED, "Paused"), (CANCELLED, "Cancelled"), (DONE, "Done"),
+                (FAILED, "Failed"), (MISSED, "Missed (scheduler was down)")]
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="runs", verbose_name="campaign",
+                                 help_text="The campaign this run belongs to.")
+    send_uuid = models.UUIDField("bulk send id", default=uuid.uuid4, unique=True, editable=False,
+                                 help_text="Shared by every message of this run (see the delivery log).")
+    status = models.CharField("status", max_length=10, choices=STATUSES, default=RUNNING, db_index=True,
+                              help_text="Where the run is.")
+    trigger = models.CharField("started by", max_length=10, default="schedule",
+                               choices=[("schedule", "the schedule"), ("hand", "someone ('Run now')")],
+                               help_text="What started this run.")
+    task_id = models.CharField("scheduler task id", max_length=255, null=True, blank=True, unique=True,
+                               editable=False, help_text="The scheduler's id for this firing (one run per firing).")
+    recipients = models.PositiveIntegerField("recipients", default=0, help_text="Messages this run has to send.")
+    sent = models.PositiveIntegerField("sent", default=0, help_text="Messages delivered.")
+    denied = models.PositiveIntegerField("denied", default=0,
+                                         help_text="Messages a policy stopped (opt-out, frequency cap, rule).")
+    failed = models.PositiveIntegerField("failed", default=0, help_text="Messages that could not be delivered.")
+    expired = models.PositiveIntegerField("expired", default=0,
+                                          help_text="Messages dropped because delivery took too long.")
+    cursor = models.BigIntegerField("audience read up to", default=0, editable=False,
+                                    help_text="Internal: where reading the audience resumes.")
+    audience_done = models.BooleanField("audience read", default=False,
+                                        help_text="Whether every recipient has been queued.")
+    expires_at = models.DateTimeField("give up at", null=True, blank=True,
+                                      help_text="Messages not delivered by then are logged as expired.")
+    error = models.TextField("problem", blank=True, help_text="Why the run failed or was missed.")
+    started_at = models.DateTimeField("started", auto_now_add=True, help_text="When the run started.")
+    finished_at = models.DateTimeField("finished", null=True, blank=True, help_text="When the run ended.")
+
+    class Meta:
+        verbose_name = "campaign run"
+        verbose_name_plural = "campaign runs"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.campaign} — {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CampaignBatch(models.Model):
+    """Internal: a slice of a run's recipients handed to one worker; its lease lets another worker take over."""
+
+    QUEUED, RUNNING, DONE = "queued", "running", "done"
+
+    run = models.ForeignKey(CampaignRun, on_delete=models.CASCADE, related_name="batches", verbose_name="run",
+                            help_text="The run this batch belongs to.")
+    lineage = models.UUIDField("message id seed", default=uuid.uuid4,
+                               help_text="Seeds the message ids of this slice (shared by its retries).")
+    recipients = models.JSONField("recipients", help_text="The recipients of this slice.")
+    status = models.CharField("status", max_length=10, default=QUEUED, db_index=True,
+                              choices=[(QUEUED, "Queued"), (RUNNING, "Sending"), (DONE, "Done")],
+                              help_text="Where the batch is.")
+    not_before = models.DateTimeField("not before", null=True, blank=True,
+                                      help_text="For retries and rate limits: not sent before this time.")
+    token = models.UUIDField("held by", null=True, blank=True, help_text="Internal: the worker attempt holding it.")
+    heartbeat_at = models.DateTimeField("last sign of life", null=True, blank=True,
+                                        help_text="When the worker holding it last reported progress.")
+    enqueued_at = models.DateTimeField("queued", auto_now_add=True, help_text="When it was last handed to workers.")
+
+    class Meta:
+        verbose_name = "campaign batch"
+        verbose_name_plural = "campaign batches"
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"batch {self.pk} of run {self.run_id}"
+
+
+class RateLimitSlot(models.Model):
+    """Internal: the shared per-channel rate limit when there is no Redis (the next free sending time)."""
+
+    channel_name = models.CharField("delivery service", max_length=100, unique=True,
+                                    help_text="The channel this limit applies to.")
+    next_free = models.FloatField("next free time", default=0.0, help_text="Internal: a Unix time.")
+
+    class Meta:
+        verbose_name = "rate limit slot"
+        verbose_name_plural = "rate limit slots"
+
+    def __str__(self):
+        return self.channel_name
