@@ -11,9 +11,10 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export import resources
-from import_export.admin import ExportMixin
+from import_export.admin import ExportMixin, ImportExportMixin
 
-from ace_admin.importing import SafeCSV
+from ace_admin.content.resources import OptOutResource
+from ace_admin.importing import SafeCSV, SafeImportExportMixin
 from ace_admin.models import OptOut, Suppression, identity_hash
 from ace_admin.privacy import suppression
 from ace_admin.privacy.erasure import erase_recipient
@@ -24,7 +25,6 @@ from ace_admin.privacy.masking import (
     mask_address,
     mask_text,
 )
-from ace_admin.rules.admin import OptOutAdmin
 
 
 class SuppressionResource(MaskingResourceMixin, resources.ModelResource):
@@ -186,11 +186,27 @@ def category_counts() -> list[dict]:
     return sorted(table, key=lambda item: (-item["count"], item["label"]))
 
 
-class PrivacyOptOutAdmin(OptOutAdmin):
-    """The opt-out admin of ``ace_admin.rules.admin`` plus counts per category and erasure."""
+@admin.register(OptOut)
+@add_masked_displays
+class OptOutAdmin(MaskedAddressesMixin, SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
+    """People's choices not to receive some messages; counts per category and erasure for privacy officers."""
 
     change_list_template = "admin/ace_admin/privacy/optout_change_list.html"
-    actions = [*(OptOutAdmin.actions or []), "erase"]
+    actions = ["erase"]
+    resource_classes = [OptOutResource]
+    masked_fields = ("email",)
+    formats = [SafeCSV]
+    list_display = ["email", "lms_user_id", "category", "message_type_display", "source", "created_at"]
+    list_filter = ["source", "category", "app_label", "message_name", "created_at"]
+    search_fields = ["email", "lms_user_id", "category", "app_label", "message_name"]
+    fields = ["lms_user_id", "email", "category", "app_label", "message_name", "source", "created_at"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="message type", ordering="message_name")
+    def message_type_display(self, obj):
+        return obj.message_type_key or "—"
+
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**(extra_context or {}), "category_counts": category_counts()})
@@ -206,7 +222,3 @@ class PrivacyOptOutAdmin(OptOutAdmin):
     def erase(self, request, queryset):
         people = [email or user_id for email, user_id in queryset.values_list("email", "lms_user_id")]
         _erase_people(self, request, people)
-
-
-admin.site.unregister(OptOut)
-admin.site.register(OptOut, PrivacyOptOutAdmin)
