@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import checks
 
+from ace_admin.settings import admin_settings
+
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
@@ -24,7 +26,7 @@ def check_public_base_url(app_configs=None, **kwargs):
     and mailbox providers ignore others. Loopback hosts (``make demo`` on http://127.0.0.1) are allowed."""
     if settings.DEBUG:
         return []
-    url = getattr(settings, "ACE_PUBLIC_BASE_URL", "") or ""
+    url = admin_settings.ACE_PUBLIC_BASE_URL or ""
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return []

@@ -19,12 +19,11 @@ import json
 import tablib
 import yaml
 from django import forms
-from django.conf import settings
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 
-#: ``ACE_ADMIN_IMPORT_MAX_BYTES``: the largest file any import accepts.
-DEFAULT_IMPORT_MAX_BYTES = 10 * 1024 * 1024
+from ace_admin.settings import admin_settings
+
 #: JSON and YAML deeper than this are refused (an import row is a few levels deep).
 MAX_NESTING_DEPTH = 50
 
@@ -32,7 +31,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def import_max_bytes() -> int:
-    return int(getattr(settings, "ACE_ADMIN_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES))
+    return int(admin_settings.ACE_ADMIN_IMPORT_MAX_BYTES)
 
 
 def _size_text(size: int) -> str:

@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from django.utils.functional import lazy
+
 from config.env import env_bool, env_int, env_list, env_proxy_ssl_header, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,11 +20,8 @@ VAR_DIR = Path(env_str("ACE_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under var/ (never in git)."""
-    key = env_str("SECRET_KEY")
-    if key:
-        return key
+def _generated_secret_key() -> str:
+    """A key generated once and kept under var/ (never in git): made on first use, not when settings load."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -30,7 +29,8 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+# SECRET_KEY from the environment, else the generated one (lazy: importing settings writes no file).
+SECRET_KEY = env_str("SECRET_KEY") or lazy(_generated_secret_key, str)()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -14,6 +14,9 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from ace_admin.models import RateLimitSlot
+from ace_admin.settings import admin_settings
+
 _SCRIPT = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -30,7 +33,7 @@ _local = threading.local()
 
 def rate_for(channel_name: str) -> float | None:
     """The configured messages per second for ``channel_name``, or None (no limit)."""
-    limits = getattr(settings, "ACE_CAMPAIGN_RATE_LIMITS", None) or {}
+    limits = admin_settings.ACE_CAMPAIGN_RATE_LIMITS or {}
     rate = limits.get(channel_name)
     if rate in (None, 0, ""):
         return None
@@ -71,8 +74,6 @@ def reserve(channel_name: str, rate: float) -> float:
 
 
 def _reserve_in_database(channel_name: str, now: float, interval: float) -> float:
-    from ace_admin.models import RateLimitSlot
-
     RateLimitSlot.objects.get_or_create(channel_name=channel_name)
     with transaction.atomic():
         slot = RateLimitSlot.objects.select_for_update().get(channel_name=channel_name)

@@ -29,7 +29,6 @@ import uuid
 from datetime import timedelta
 
 from celery import current_app
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.signals import post_save, pre_delete
@@ -50,6 +49,7 @@ from ace_admin.campaigns import schedule as campaign_schedule
 from ace_admin.delivery_log import error_text, policy_text
 from ace_admin.models import Campaign, CampaignBatch, CampaignRun, DeliveryLog
 from ace_admin.rules.policy import prefetch as policy_prefetch
+from ace_admin.settings import admin_settings
 
 LOG = logging.getLogger(__name__)
 
@@ -57,17 +57,13 @@ LOG = logging.getLogger(__name__)
 CAMPAIGN_OPTION = "ace_campaign_run"
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def batch_size() -> int:
-    return int(_setting("ACE_CAMPAIGN_BATCH_SIZE", 500))
+    return int(admin_settings.ACE_CAMPAIGN_BATCH_SIZE)
 
 
 def lease_seconds() -> float:
     """How long a batch's worker may stay silent before another worker takes the batch over."""
-    return float(_setting("ACE_CAMPAIGN_LEASE_SECONDS", 60))
+    return float(admin_settings.ACE_CAMPAIGN_LEASE_SECONDS)
 
 
 def _eager() -> bool:
@@ -130,7 +126,7 @@ def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
             f"after the planned time {campaign.run_at:%Y-%m-%d %H:%M:%S %Z}; nothing was sent."))
     else:
         hours = campaign.expiration_hours
-        defaults["expires_at"] = now + timedelta(hours=hours or _setting("ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS", 24))
+        defaults["expires_at"] = now + timedelta(hours=hours or admin_settings.ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS)
     with transaction.atomic():
         if task_id:
             run, created = CampaignRun.objects.get_or_create(task_id=task_id, defaults=defaults)
@@ -404,11 +400,11 @@ class BatchSender:
         """Back to the queue at the channel's next attempt time, at the earliest, with capped exponential
         backoff and jitter; expired when that is past the run's expiration."""
         error = outcome.error
-        base = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS", 10))
-        cap = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS", 3600))
+        base = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS)
+        cap = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS)
         backoff = min(cap, base * 2 ** max(outcome.attempts - 1, 0)) * random.uniform(0.5, 1.0)
         when = max(delivery._aware(error.next_attempt_time), timezone.now() + timedelta(seconds=backoff))
-        max_attempts = int(_setting("ACE_CAMPAIGN_MAX_ATTEMPTS", 10))
+        max_attempts = int(admin_settings.ACE_CAMPAIGN_MAX_ATTEMPTS)
         if self.run.expires_at is not None and when >= self.run.expires_at:
             outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, timezone.now()
             outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({self.run.expires_at.isoformat()})"

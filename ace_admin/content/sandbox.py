@@ -28,7 +28,6 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache, wraps
 
-from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import TemplateSyntaxError, defaultfilters, defaulttags, loader_tags
@@ -42,25 +41,18 @@ from django.utils.timezone import template_localtime
 from ace.channel import Channel
 from ace.message import Message
 from ace.recipient import Recipient
+from ace_admin.settings import DEFAULTS, admin_settings
 
 # --- settings ------------------------------------------------------------------------------------------------------
 
-#: name -> default; read through :func:`limit`, re-read when a test overrides them.
-LIMITS = {
-    "ACE_ADMIN_TEMPLATE_MAX_BYTES": 2 * 1024 * 1024,   # text one rendered part may produce
-    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": 2.0,             # time one rendered part may take
-    "ACE_ADMIN_TEMPLATE_MAX_NODES": 200_000,           # template nodes and filter calls per rendered part
-    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": 1000,           # {% include %} / {% extends %} per rendered part
-    "ACE_ADMIN_TEMPLATE_MAX_DEPTH": 10,                # nested includes
-    "ACE_ADMIN_TEMPLATE_MAX_ARGUMENT": 10_000,         # widths, precisions, counts given to filters and tags
-    "ACE_ADMIN_TEMPLATE_MAX_ITEMS": 100_000,           # items of one list/dict value a template may handle
-}
+#: name -> default (defined with their meaning in ``ace_admin.settings``); read through :func:`limit`, re-read
+#: when a test overrides them.
+LIMITS = {name: default for name, default in DEFAULTS.items() if name.startswith("ACE_ADMIN_TEMPLATE_MAX_")}
 
 
 @cache
 def limit(name: str):
-    default = LIMITS[name]
-    return type(default)(getattr(settings, name, default))
+    return type(LIMITS[name])(getattr(admin_settings, name))
 
 
 @receiver(setting_changed)

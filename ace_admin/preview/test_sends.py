@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from ace_admin.models import Suppression, identity_hash
+from ace_admin.settings import admin_settings
 
 MAX_TEST_RECIPIENTS = 10
 _WINDOW_SECONDS = 3600
@@ -25,7 +25,7 @@ _KEY = "ace_admin:test-sends:{user}:{window}"
 
 
 def hourly_limit() -> int:
-    return int(getattr(settings, "ACE_TEST_SEND_LIMIT_PER_HOUR", 20))
+    return int(admin_settings.ACE_TEST_SEND_LIMIT_PER_HOUR)
 
 
 def validate_seed_addresses(addresses: list[str]) -> None:

@@ -32,6 +32,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import salted_hmac
 
 from ace_admin.content import message_types
+from ace_admin.models import MessageType, OptOut
+from ace_admin.settings import admin_settings
 
 UNSUBSCRIBE_SALT = "ace_admin.privacy.links"
 PREFERENCES_SALT = "ace_admin.preferences"
@@ -43,7 +45,7 @@ HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
 
 def public_base_url() -> str:
     """``ACE_PUBLIC_BASE_URL``: where people reach this site from their mailbox (scheme, host, optional path)."""
-    value = getattr(settings, "ACE_PUBLIC_BASE_URL", None) or DEFAULT_PUBLIC_BASE_URL
+    value = admin_settings.ACE_PUBLIC_BASE_URL or DEFAULT_PUBLIC_BASE_URL
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         # A link that mailbox providers cannot follow would make every unsubscribe silently fail.
@@ -55,7 +57,7 @@ def public_base_url() -> str:
 
 def unsubscribe_mailto() -> str:
     """``ACE_UNSUBSCRIBE_MAILTO``: an address that unsubscribes whoever writes to it, or '' when there is none."""
-    return str(getattr(settings, "ACE_UNSUBSCRIBE_MAILTO", None) or "").strip()
+    return str(admin_settings.ACE_UNSUBSCRIBE_MAILTO or "").strip()
 
 
 @dataclass(frozen=True)
@@ -235,8 +237,6 @@ def opt_out(subscriber: Subscriber, *, everything: bool = False, category: str |
     Message types are named by natural key (app_label + name), whether or not the admin knows them: the
     opt-out outlives deleting and re-creating the message type.
     """
-    from ace_admin.models import OptOut
-
     app_label = name = ""
     if everything:
         category = ""
@@ -259,8 +259,6 @@ def opt_out(subscriber: Subscriber, *, everything: bool = False, category: str |
 
 def marketing_categories() -> list[str]:
     """Every category of non-transactional message types, in alphabetical order."""
-    from ace_admin.models import MessageType
-
     return sorted(set(MessageType.objects.filter(transactional=False).exclude(category="")
                       .values_list("category", flat=True)))
 
@@ -276,15 +274,11 @@ class Preferences:
 
 
 def _message_type_opt_outs(subscriber: Subscriber):
-    from ace_admin.models import OptOut
-
     app_label, name = _message_type_key(subscriber)
     return OptOut.objects.filter(subscriber.who(), app_label=app_label, message_name=name, category="")
 
 
 def preferences_of(subscriber: Subscriber) -> Preferences:
-    from ace_admin.models import OptOut
-
     rows = list(OptOut.objects.filter(subscriber.who(), message_name="").values_list("category", flat=True))
     all_off = "" in rows
     names = set(marketing_categories()) | {name for name in rows if name}
@@ -302,8 +296,6 @@ def save_preferences(subscriber: Subscriber, wanted: set[str], *, everything_off
     """Apply the preference form: categories in ``wanted`` on, the others off; the link's message type on or
     off (``message_type_on``, when the page showed it); ``everything_off`` leaves all marketing. Saving the
     form with some category on also ends an earlier "unsubscribe from all"."""
-    from ace_admin.models import OptOut
-
     current = preferences_of(subscriber)
     with transaction.atomic():
         if everything_off:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from ace.settings import ace_settings
 
 
 class Command(BaseCommand):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             action = "Reset the password of"
 
         shown_host = f"[{host}]" if ":" in host else host
-        outbox = getattr(settings, "ACE_CHANNEL_FILE_PATH", "-")
+        outbox = ace_settings.ACE_CHANNEL_FILE_PATH
         where = "printed on the console" if outbox in (None, "", "-") else f"written to {outbox}"
         self.stdout.write(self.style.SUCCESS(f"{action} the demo administrator {username!r}."))
         self.stdout.write("")

@@ -1,0 +1,61 @@
+"""Every ``ACE_*`` setting the admin app reads, with its default and meaning, in one place.
+
+Read a setting as ``admin_settings.ACE_CAMPAIGN_BATCH_SIZE``. Values are cached and dropped again whenever
+Django's ``setting_changed`` fires (``override_settings`` in tests), like the engine's ``ace_settings``
+(``ace/settings.py``), which holds the settings the engine reads (``ACE_CHANNEL_*``, ``ACE_MESSAGE_PREPARERS``...).
+The README's table of these settings is :func:`markdown_table`'s output (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ace.settings import AceSettings, on_reload
+
+
+class Setting(NamedTuple):
+    default: Any
+    meaning: str
+
+
+SETTINGS: dict[str, Setting] = {
+    # Links in messages (privacy wing).
+    "ACE_PUBLIC_BASE_URL": Setting(
+        None, "where recipients reach this site (unsubscribe and preference links); unset: "
+              "`http://127.0.0.1:8000`, and with `DEBUG` off an error of `manage.py check` unless https"),
+    "ACE_UNSUBSCRIBE_MAILTO": Setting(
+        "", "an address that unsubscribes whoever writes to it, added to `List-Unsubscribe`; empty: https link only"),
+    # Preview and import (content and preview wings).
+    "ACE_TEST_SEND_LIMIT_PER_HOUR": Setting(20, "test messages one staff user may send per hour from the preview"),
+    "ACE_ADMIN_IMPORT_MAX_BYTES": Setting(10 * 1024 * 1024, "the largest file any admin import accepts, in bytes"),
+    # The template sandbox: limits per rendered part (content wing).
+    "ACE_ADMIN_TEMPLATE_MAX_BYTES": Setting(2 * 1024 * 1024, "text one rendered part may produce, in bytes"),
+    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": Setting(2.0, "time one rendered part may take, in seconds"),
+    "ACE_ADMIN_TEMPLATE_MAX_NODES": Setting(200_000, "template nodes and filter calls per rendered part"),
+    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": Setting(1000, "`{% include %}` / `{% extends %}` per rendered part"),
+    "ACE_ADMIN_TEMPLATE_MAX_DEPTH": Setting(10, "nested includes"),
+    "ACE_ADMIN_TEMPLATE_MAX_ARGUMENT": Setting(10_000, "widths, precisions, counts given to filters and tags"),
+    "ACE_ADMIN_TEMPLATE_MAX_ITEMS": Setting(100_000, "items of one list or dict value a template may handle"),
+    # Campaigns.
+    "ACE_CAMPAIGN_BATCH_SIZE": Setting(500, "recipients per batch (one worker task)"),
+    "ACE_CAMPAIGN_LEASE_SECONDS": Setting(60, "seconds a silent worker keeps a batch before another takes it over"),
+    "ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS": Setting(10, "first wait before retrying a recoverable failure (doubles)"),
+    "ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS": Setting(3600, "longest wait between two retries"),
+    "ACE_CAMPAIGN_MAX_ATTEMPTS": Setting(10, "attempts per message before it is logged failed"),
+    "ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS": Setting(24, "hours a run may keep retrying when its campaign gives none"),
+    "ACE_CAMPAIGN_RATE_LIMITS": Setting({}, "channel name -> messages per second, shared by all workers"),
+}
+
+#: Setting name -> default.
+DEFAULTS: dict[str, Any] = {name: setting.default for name, setting in SETTINGS.items()}
+
+admin_settings = AceSettings(DEFAULTS)
+on_reload(admin_settings.reload)  # the engine's setting_changed receiver runs its reload hooks
+
+
+def markdown_table() -> str:
+    """The README's table of these settings."""
+    lines = ["| setting | default | meaning |", "| --- | --- | --- |"]
+    for name, setting in SETTINGS.items():
+        lines.append(f"| `{name}` | `{setting.default!r}` | {setting.meaning} |")
+    return "\n".join(lines)
