@@ -8,13 +8,15 @@ email that went out is still logged.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 
 from django.db import transaction
 
 from ace.outcome import DeliveryStatus
 from ace_admin.content import message_types
+from ace_admin.models import DeliveryLog
+from ace_admin.models.log import fit_recipient_id
+from ace_admin.rules.policy import reasons_by_channel
 
 LOG = logging.getLogger(__name__)
 
@@ -22,8 +24,6 @@ LOG = logging.getLogger(__name__)
 def policy_text(message, outcome) -> str:
     if outcome.status is not DeliveryStatus.DENIED:
         return ""
-    from ace_admin.rules.policy import reasons_by_channel
-
     mine = reasons_by_channel.get(message, {}).get(outcome.channel_type)
     policy_reason = (outcome.details or {}).get("policy_reason")
     if mine and outcome.reason and mine in (policy_reason or ""):
@@ -39,15 +39,6 @@ def error_text(outcome) -> str:
     return outcome.reason or ""
 
 
-def fit_recipient_id(value) -> str:
-    """A user id as the log stores it: as is when it fits the column (64), else a recognisable fingerprint
-    (its start and a hash of the whole), so that frequency caps still count the same person together."""
-    text = "" if value is None else str(value)
-    if len(text) <= 64:
-        return text
-    return f"{text[:30]}…sha256:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:25]}"
-
-
 def fit_row(row) -> None:
     """Cut every text value of ``row`` to its column's size (the database would refuse the whole insert)."""
     for field in type(row)._meta.concrete_fields:
@@ -59,8 +50,6 @@ def fit_row(row) -> None:
 
 def record_outcomes(sender, message, outcomes, **kwargs) -> None:
     """Receiver of ``ACE_MESSAGE_OUTCOMES``: one row per outcome, one bulk insert."""
-    from ace_admin.models import DeliveryLog
-
     if not outcomes or "ace_campaign_run" in (message.options or {}):
         return  # campaign messages: the campaign batch keeps their rows itself (ace_admin.campaigns.tasks)
     info = message_types.message_type_for(message)

@@ -28,7 +28,7 @@ from django.utils import translation
 from ace import presentation
 from ace_admin import stamp
 from ace_admin.content.safety import GuardedTemplate
-from ace_admin.models import normalize_language
+from ace_admin.models import Template, normalize_language
 
 LOG = logging.getLogger(__name__)
 
@@ -120,8 +120,6 @@ class Loader(BaseLoader):
             return self._index
 
     def _load(self) -> dict[str, list[_Variant]] | None:
-        from ace_admin.models import Template
-
         rows = Template.objects.filter(published=True).values_list(
             "pk", "name", "language", "site_id", "site__domain", "content")
         try:

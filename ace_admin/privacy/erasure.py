@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import CharField, Q, TextField, Value
 from django.db.models.functions import Cast, Concat, Replace
 
+from ace_admin.models import DeliveryLog, OptOut, Suppression, identity_hash
+
 
 @dataclass
 class ErasureReport:
@@ -64,8 +66,6 @@ def _model(name):
 
 def linked_identities(emails: set[str], user_ids: set[str]) -> tuple[set[str], set[str]]:
     """Every address and user id that the tables link to the given ones (one hop: rows naming both)."""
-    from ace_admin.models import DeliveryLog, OptOut
-
     emails, user_ids = set(emails), set(user_ids)
     sources = [(DeliveryLog, "recipient_id", "recipient_address"), (OptOut, "lms_user_id", "email")]
     member = _model("AudienceMember")
@@ -117,8 +117,6 @@ def _clean_batches(emails: set[str], user_ids: set[str]) -> int:
 def erase_recipient(identifier: str) -> ErasureReport:
     """Erase the person named by ``identifier`` (address or user id); see the module docstring."""
     from django.contrib.admin.models import LogEntry
-
-    from ace_admin.models import DeliveryLog, OptOut, Suppression, identity_hash
 
     emails, user_ids = linked_identities(*parse_identifier(identifier))
     report = ErasureReport(emails=len(emails), user_ids=len(user_ids))

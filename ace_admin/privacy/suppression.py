@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ace.errors import FatalChannelDeliveryError
 from ace.outcome import DeliveryStatus
+from ace_admin.models import Suppression, identity_hash
 
 LOG = logging.getLogger(__name__)
 
@@ -58,8 +59,6 @@ def permanent_address_failure(error: BaseException | None, channel_name: str = "
 
 def suppress(email: str, *, reason: str, details: str = "", source: str = ""):
     """Suppress ``email`` (idempotent: an address suppressed already keeps its first entry)."""
-    from ace_admin.models import Suppression, identity_hash
-
     email = (email or "").strip().lower()
     if not email:
         return None
@@ -81,8 +80,6 @@ def lift(queryset, user=None) -> int:
 
 def record_permanent_failures(sender, message, outcomes, **kwargs) -> None:
     """Receiver of ``ACE_MESSAGE_OUTCOMES``: suppress the address of an email that failed for good."""
-    from ace_admin.models import Suppression
-
     for outcome in outcomes:
         if outcome.status is not DeliveryStatus.FAILED or getattr(outcome.channel_type, "value", None) != "email":
             continue

@@ -18,6 +18,8 @@ from ace.policy import Policy, PolicyResult
 from ace.utils.date import get_current_time
 from ace_admin import stamp
 from ace_admin.content import message_types
+from ace_admin.models import DeliveryLog, OptOut, PolicyRule, Suppression, identity_hash
+from ace_admin.models.log import fit_recipient_id
 
 DISABLED_REASON = "message type disabled"
 #: An archived message type is kept for its history and never sent (also not transactional ones).
@@ -45,8 +47,6 @@ class _Rule:
 
 
 def _load_rules() -> list[_Rule]:
-    from ace_admin.models import PolicyRule
-
     return [_Rule(rule) for rule in PolicyRule.objects.filter(enabled=True).select_related("message_type")]
 
 
@@ -107,8 +107,6 @@ class DatabasePolicy(Policy):
     @staticmethod
     def _opt_out(message, info, category: str) -> dict[ChannelType, str]:
         """Channel types denied by the recipient's opt-outs and suppressions, read in one query (a UNION)."""
-        from ace_admin.models import Suppression
-
         who = _recipient_filter(message, "lms_user_id", "email")
         if who is None:
             return {}
@@ -137,8 +135,6 @@ class DatabasePolicy(Policy):
     def _opt_out_rows(message, who, category: str):
         """The recipient's opt-outs and suppressions as (pk, kind, text, message type) rows, in one query; None
         where database access is blocked."""
-        from ace_admin.models import OptOut, Suppression, identity_hash
-
         # An opt-out with neither category nor message type covers every non-transactional message. Opt-outs of
         # one message type name it by natural key: they hold whether or not the admin knows the type.
         what = Q(category="", message_name="") | Q(app_label=message.app_label, message_name=message.name)
@@ -170,9 +166,6 @@ class DatabasePolicy(Policy):
     @staticmethod
     def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:
         """The caps the recipient has reached, counted in one query over the delivery log."""
-        from ace_admin.delivery_log import fit_recipient_id
-        from ace_admin.models import DeliveryLog
-
         who = _recipient_filter(message, "recipient_id", "recipient_address", fit_id=fit_recipient_id)
         if who is None:
             return []
@@ -204,8 +197,6 @@ class _Prefetched:
     """Opt-outs and suppressions of a batch's recipients, answering what ``_opt_out``'s UNION query would."""
 
     def __init__(self, messages):
-        from ace_admin.models import OptOut, Suppression, identity_hash
-
         self.hash = identity_hash
         ids, emails, hashes = set(), set(), set()
         for message in messages:

@@ -6,6 +6,7 @@ import logging
 
 from ace_admin import stamp
 from ace_admin.content import message_types
+from ace_admin.models import ChannelRoute
 
 LOG = logging.getLogger(__name__)
 
@@ -19,8 +20,6 @@ class _Route:
 
 
 def _load_routes() -> list[_Route]:
-    from ace_admin.models import ChannelRoute
-
     fields = ("pk", "channel_type", "message_type_id", "category", "transactional", "channel_name")
     return [_Route(*row) for row in ChannelRoute.objects.filter(enabled=True).order_by("order", "pk")
             .values_list(*fields)]
