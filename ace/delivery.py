@@ -122,12 +122,17 @@ def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
                                      outcome.channel_name, outcome.attempts, outcome.error)
             return outcome
         handler = _retry_handler()
-        if handler is not None and handler(channel=channel, message=message, next_attempt_time=next_time,
-                                           outcome=outcome):
-            outcome.status, outcome.finished_at = DeliveryStatus.RETRY_SCHEDULED, _now()
-            outcome.reason = f"retry scheduled for {next_time.isoformat()}: {outcome.error}"
-            outcome.details["next_attempt_time"] = next_time.isoformat()
+        if handler is not None:
+            # The background takes the retry over: this caller returns now instead of sleeping. A handler
+            # that declines (too many attempts, too late) ends the delivery as failed; it never sleeps here.
             outcome.details["expires_at"] = expiration.isoformat()
+            if not handler(channel=channel, message=message, next_attempt_time=next_time, outcome=outcome):
+                outcome.status, outcome.finished_at = DeliveryStatus.FAILED, _now()
+                outcome.reason = outcome.reason or "no retry scheduled"
+                return outcome
+            outcome.status, outcome.finished_at = DeliveryStatus.RETRY_SCHEDULED, _now()
+            when = outcome.details.setdefault("next_attempt_time", next_time.isoformat())
+            outcome.reason = f"retry scheduled for {when}: {outcome.error}"
             message.report(f"{channel.channel_type}_delivery_retry_scheduled", delay)
             return outcome
         _logger(message).debug("Sleeping for %d seconds before reattempting delivery of message.", delay)

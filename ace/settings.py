@@ -38,9 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "ACE_DEFAULT_EXPIRATION_DELAY": 120,
     "ACE_DELIVERY_MAX_ATTEMPTS": 5,
     # Dotted path of a callable that takes a recoverable failure off the caller's hands:
-    # ``handler(channel=, message=, next_attempt_time=, outcome=) -> bool``. When it returns True,
-    # ace.send returns at once (outcome RETRY_SCHEDULED) instead of sleeping until the next attempt.
-    # Unset (edx-ace's behaviour): ace.send sleeps and retries itself.
+    # ``handler(channel=, message=, next_attempt_time=, outcome=) -> bool`` (``outcome.details["expires_at"]``
+    # says when the message expires). True: it scheduled the retry, ace.send returns at once (outcome
+    # RETRY_SCHEDULED, ``outcome.details["next_attempt_time"]``); False: that delivery fails now. Either way
+    # nothing sleeps. Unset (edx-ace's behaviour): ace.send sleeps until the next attempt and retries itself.
     "ACE_RETRY_HANDLER": None,
     # Whether ace.send raises a template's rendering error (other than a missing template) after trying
     # every channel, as edx-ace does. False: it is only that channel's TEMPLATE_ERROR outcome (the ACE
