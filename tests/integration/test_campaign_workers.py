@@ -53,8 +53,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(workers):
     def kill_in_the_middle(envelope):
         # The 700th message: the worker dies during the SMTP transaction, before the server accepted it.
         if not killed.is_set() and workers.mailbox.count() >= 700:
-            killed.set()
             workers.kill(first)
+            killed.set()  # after the kill returned: the test thread then finds the worker gone
             return "421 4.3.0 connection lost"
         return None
 
