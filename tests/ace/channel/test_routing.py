@@ -183,3 +183,15 @@ def test_system_check_reports_bad_numbers(settings, setting, value):
     setattr(settings, setting, value)
     with pytest.raises(SystemCheckError, match=rf"ace\.E004.*{setting}"):
         call_command("check")
+
+
+def test_override_default_channel_option_and_push_channels_as_in_edx_ace_1_15(settings):
+    settings.ACE_ENABLED_CHANNELS = ["django_email", "file_email", "file_push"]
+    settings.ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
+    message = make_message(options={"override_default_channel": "file_email"})
+    assert get_channel_for_message(ChannelType.EMAIL, message).name == "file_email"
+    assert get_channel_for_message(ChannelType.EMAIL, make_message()).name == "django_email"
+
+    settings.ACE_CHANNEL_DEFAULT_PUSH = None
+    settings.ACE_PUSH_CHANNELS = ["push_notification", "file_push"]  # the first is not enabled here
+    assert get_channel_for_message(ChannelType.PUSH, make_message()).name == "file_push"
