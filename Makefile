@@ -28,12 +28,13 @@ DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 	ACE_PUBLIC_BASE_URL=http://$(DEMO_HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint bench migrate worker beat clean clean-data
+.PHONY: help venv demo test compat lint bench migrate worker beat clean clean-data
 
 help:
 	@echo "make demo        create .venv, migrate, load fixtures/, print an admin login, serve on $(DEMO_HOST):$(PORT)"
 	@echo "                 (with a Celery worker + beat for campaigns; messages land in var/outbox/)"
 	@echo "make test        create/refresh .venv and run the whole test suite (PYTEST_ARGS=... to narrow)"
+	@echo "make compat      run edx-ace's own test suites (1.5.0 and the newest release, from PyPI) against edx_ace"
 	@echo "make lint        ruff check"
 	@echo "make bench       run every benchmark in bench/ (prints figures)"
 	@echo "make migrate     apply database migrations (DATABASE_URL, default SQLite var/ace.sqlite3)"
@@ -96,6 +97,12 @@ test: venv
 		echo "      Install it to run them: sudo apt-get install -y chromium"; \
 	fi; \
 	exit $$status
+
+# edx-ace's released test suites, downloaded from PyPI and run unchanged against this project's edx_ace
+# (tests/compat/run_upstream.py). COMPAT_VERSIONS="1.15.0" for one version.
+COMPAT_VERSIONS ?=
+compat: venv
+	$(BIN)/python tests/compat/run_upstream.py $(COMPAT_VERSIONS)
 
 lint: venv
 	$(BIN)/ruff check .

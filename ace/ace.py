@@ -24,22 +24,24 @@ from django.utils.module_loading import import_string
 from ace import channel as channel_registry
 from ace import delivery, policy, presentation
 from ace.channel import ChannelType, get_channel_for_message
-from ace.errors import InvalidMessageError, UnsupportedChannelError
-from ace.message import Message, MessageType
+from ace.errors import ChannelError, InvalidMessageError, UnsupportedChannelError
+from ace.message import MessageType
 from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
 from ace.settings import ace_settings, on_reload
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace.utils.date import get_current_time
 
-LOG = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
+LOG = log  # edx-ace calls it ``log``; tests patch ``edx_ace.ace.log``
 
-#: Raised out of send() after every channel was tried (edx-ace raises these to its caller too).
-_RAISED = (DeliveryStatus.FAILED,)
+#: Errors re-raised out of send() after every channel was tried, as edx-ace lets them out; a ChannelError
+#: (fatal, unsupported) is reported to monitoring as ``{channel type}_error`` and send() returns.
+_RAISED = (InvalidMessageError,)
 
 
-def _channel_types(limit_to_channels) -> list[ChannelType]:
+def _checked_limit(limit_to_channels):
     if limit_to_channels is None:
-        return list(ChannelType)
+        return None
     if isinstance(limit_to_channels, ChannelType | str):  # one channel type given on its own
         limit_to_channels = [limit_to_channels]
     wanted = set()
@@ -49,7 +51,7 @@ def _channel_types(limit_to_channels) -> list[ChannelType]:
         except ValueError:
             raise ValueError(f"limit_to_channels: {value!r} is not a ChannelType "
                              f"(use {', '.join(f'ChannelType.{c.name}' for c in ChannelType)}).")
-    return [channel_type for channel_type in ChannelType if channel_type in wanted]
+    return wanted
 
 
 def send(msg, limit_to_channels=None) -> SendResult:
@@ -60,15 +62,18 @@ def send(msg, limit_to_channels=None) -> SendResult:
         channel types are not used at all.
 
     Channel types go in a fixed order (email, then push). Every chosen channel first checks the message
-    (``Channel.check_message``): if one finds it invalid, it goes over no channel at all. Returns a
-    ``SendResult``: one ``DeliveryOutcome`` per channel type considered. After every channel was tried,
-    a delivery that failed for good re-raises its error (``FatalChannelDeliveryError``,
-    ``InvalidMessageError``).
+    (``Channel.check_message``): if one finds it invalid, it goes over no channel at all. As in edx-ace, a
+    missing template is reported (``template_error``) and that channel skipped, a channel error is reported
+    (``{channel type}_error``) and send() goes on; an ``InvalidMessageError`` or a template that fails to
+    render (unless ``ACE_RAISE_TEMPLATE_ERRORS`` is False) is raised, after every channel was tried.
+    Returns a ``SendResult``: one ``DeliveryOutcome`` per channel type considered. With
+    ``ACE_RETRY_HANDLER`` set, a recoverable failure is handed to it instead of sleeping (RETRY_SCHEDULED).
     """
-    if not isinstance(msg, Message):
-        hint = " (call its personalize() to get a Message)" if isinstance(msg, MessageType) else ""
-        raise InvalidMessageError(f"ace.send() takes a Message, not {type(msg).__name__}{hint}.")
+    if isinstance(msg, MessageType):
+        raise InvalidMessageError(f"ace.send() takes a Message, not {type(msg).__name__} "
+                                  "(call its personalize() to get a Message).")
     msg.report_basics()
+    wanted = _checked_limit(limit_to_channels)
     # channels_for, get_channel_for_message, presentation.render and delivery.deliver are the documented
     # steps, called through their modules so that code patching edx_ace.<module>.<name> is honoured.
     allowed = policy.channels_for(msg)
@@ -76,11 +81,15 @@ def send(msg, limit_to_channels=None) -> SendResult:
     if allowed:
         prepare(msg)
     plan = []  # per channel type: a settled DeliveryOutcome, or the Channel to deliver over
-    for channel_type in _channel_types(limit_to_channels):
+    for channel_type in ChannelType:
         if channel_type not in allowed:
             policy_name, reason = denied.get(channel_type, ("policy", None))
-            plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED,
-                                        reason=policy_name, details={"policy_reason": reason} if reason else {}))
+            if wanted is None or channel_type in wanted:
+                plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED, reason=policy_name,
+                                            details={"policy_reason": reason} if reason else {}))
+            continue
+        if wanted is not None and channel_type not in wanted:
+            log.debug("Skipping channel %s", channel_type)
             continue
         # Looked up on the module so that patching ace.channel.channels (a plug-in registry) is seen here.
         if channel_type not in channel_registry.channels():
@@ -88,7 +97,6 @@ def send(msg, limit_to_channels=None) -> SendResult:
         try:
             channel = get_channel_for_message(channel_type, msg)
         except UnsupportedChannelError as error:
-            msg.get_message_specific_logger(LOG).error("%s", error)
             plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
                                         reason=str(error), finished_at=get_current_time()))
             continue
@@ -105,9 +113,13 @@ def send(msg, limit_to_channels=None) -> SendResult:
         else:
             outcomes.append(_render_and_deliver(item, msg))
     ACE_MESSAGE_OUTCOMES.send(sender=None, message=msg, outcomes=outcomes)
+    raised = [DeliveryStatus.FAILED]
+    if ace_settings.ACE_RAISE_TEMPLATE_ERRORS:
+        raised.append(DeliveryStatus.TEMPLATE_ERROR)
     for outcome in outcomes:
-        if outcome.status in _RAISED and outcome.error is not None:
-            raise outcome.error
+        if outcome.error is None or outcome.status not in raised or isinstance(outcome.error, ChannelError):
+            continue  # channel errors were reported to monitoring already
+        raise outcome.error
     return outcomes
 
 
@@ -119,7 +131,7 @@ def _invalid_for(plan, msg) -> InvalidMessageError | None:
         try:
             item.check_message(msg)
         except InvalidMessageError as error:
-            msg.get_message_specific_logger(LOG).error("Not sent anywhere: %s", error)
+            msg.get_message_specific_logger(log).error("Not sent anywhere: %s", error)
             return error
     return None
 
@@ -157,18 +169,20 @@ def _render_and_deliver(channel, msg) -> DeliveryOutcome:
     try:
         rendered = presentation.render(channel, msg)
     except TemplateDoesNotExist as error:
-        msg.get_message_specific_logger(LOG).error("Not sent over %s: template %s does not exist.", channel.name, error)
+        msg.report("template_error", "Unable to send message because template not found\n" + str(error))
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING, channel_name=channel.name,
                                error=error, reason=f"template {error} does not exist",
                                finished_at=get_current_time())
-    except Exception as error:  # a template that fails to render must not stop the other channels
-        msg.get_message_specific_logger(LOG).exception("Not sent over %s: rendering failed.", channel.name)
+    except Exception as error:  # recorded for every channel, then raised by send() as edx-ace does
+        msg.get_message_specific_logger(log).exception("Not sent over %s: rendering failed.", channel.name)
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_ERROR, channel_name=channel.name,
                                error=error, reason=f"{type(error).__name__}: {error}",
                                finished_at=get_current_time())
     try:
         result = delivery.deliver(channel, rendered, msg)
     except Exception as error:  # failed for good: deliver() hands its outcome along with the error
+        if isinstance(error, ChannelError):
+            msg.report(f"{channel.channel_type}_error", str(error))
         outcome = getattr(error, "ace_outcome", None)
         if outcome is None:  # raised by something standing in for deliver(): record it as it is
             outcome = DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.FAILED, channel_name=channel.name,

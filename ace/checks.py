@@ -6,21 +6,30 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from stevedore.extension import ExtensionManager
 
-from ace.channel import CHANNEL_NAMESPACE, channels, routing
+from ace.channel import _CHANNEL_SETTINGS, CHANNEL_NAMESPACE, channels, routing
 from ace.policy import POLICY_NAMESPACE, policies
 from ace.settings import ace_settings
+from ace.utils.plugins import available_names, unknown_names
 
 
 @checks.register("ace")
 def check_channels(app_configs=None, **kwargs):
+    """Warnings for names that ACE ignores at send time, as edx-ace does: a plug-in that is not installed,
+    an installed channel whose settings are incomplete, a preferred channel that is not enabled."""
     errors = []
     try:
         channel_map = channels()
     except ImproperlyConfigured as error:
-        return [checks.Error(str(error), hint="Fix ACE_ENABLED_CHANNELS or the ACE_CHANNEL_* setting named.",
-                             id="ace.E001")]
+        return [checks.Error(str(error), hint="Fix ACE_ENABLED_CHANNELS.", id="ace.E001")]
+    for setting, namespace in (("ACE_ENABLED_CHANNELS", CHANNEL_NAMESPACE), ("ACE_ENABLED_POLICIES", POLICY_NAMESPACE)):
+        unknown = unknown_names(namespace, getattr(ace_settings, setting) or ())
+        if unknown:
+            errors.append(checks.Warning(
+                f"{setting} names {', '.join(map(repr, unknown))}, which no installed {namespace!r} plug-in "
+                f"provides; ignored (installed: {', '.join(available_names(namespace)) or 'none'}).",
+                id="ace.W003"))
     requested = ace_settings.ACE_ENABLED_CHANNELS
-    if requested is not None:
+    if requested:
         installed = {ext.name: ext.plugin for ext in ExtensionManager(CHANNEL_NAMESPACE)}
         for name in requested:
             if name not in channel_map.names() and name in installed:
@@ -28,12 +37,13 @@ def check_channels(app_configs=None, **kwargs):
                     f"ACE channel {name!r} is listed in ACE_ENABLED_CHANNELS but cannot be enabled: "
                     f"{installed[name].__name__}.enabled() is false (its settings are incomplete).",
                     id="ace.W001"))
-    for setting in ("ACE_CHANNEL_DEFAULT_EMAIL", "ACE_CHANNEL_TRANSACTIONAL_EMAIL", "ACE_CHANNEL_DEFAULT_PUSH"):
-        name = getattr(ace_settings, setting)
+    preferred = [(setting, getattr(ace_settings, setting)) for setting in _CHANNEL_SETTINGS]
+    preferred += [("ACE_PUSH_CHANNELS", name) for name in ace_settings.ACE_PUSH_CHANNELS or ()]
+    for setting, name in preferred:
         if name and name not in channel_map.names():
             errors.append(checks.Warning(
                 f"{setting} names {name!r}, which is not an enabled channel "
-                f"(enabled: {', '.join(channel_map.names()) or 'none'}); the default channel will be used.",
+                f"(enabled: {', '.join(channel_map.names()) or 'none'}); the default channel of its type is used.",
                 id="ace.W002"))
     try:
         routing.routers()

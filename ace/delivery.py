@@ -1,31 +1,46 @@
 """The delivery step: hand a rendered message to a channel, retrying recoverable failures in time.
 
-Internal interface used by ``ace.send``. A ``RecoverableChannelDeliveryError`` is retried at its
-``next_attempt_time`` (this call sleeps until then: ``ace.send`` is synchronous) until the message
-expires — at ``expiration_time``, or ``ACE_DEFAULT_EXPIRATION_DELAY`` seconds after the first
-attempt when it has none — or ``ACE_DELIVERY_MAX_ATTEMPTS`` attempts were made. Background senders
-that must not sleep use :func:`attempt` and re-enqueue instead.
+Internal interface used by ``ace.send``. As in edx-ace, a ``RecoverableChannelDeliveryError`` is retried at
+its ``next_attempt_time`` (the call sleeps until then) until the message expires — at ``expiration_time``,
+or ``ACE_DEFAULT_EXPIRATION_DELAY`` seconds after the first attempt, and never later than
+``MAX_EXPIRATION_DELAY`` after it — or ``ACE_DELIVERY_MAX_ATTEMPTS`` attempts were made. With
+``ACE_RETRY_HANDLER`` set, the retry is handed to that callable (a background queue) instead of sleeping.
+Background senders that must not sleep use :func:`attempt` and re-enqueue themselves.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from datetime import UTC, timedelta
+from datetime import timedelta
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from ace.errors import ChannelError, InvalidMessageError, RecoverableChannelDeliveryError
 from ace.outcome import DeliveryOutcome, DeliveryStatus
-from ace.settings import ace_settings
-from ace.signals import ACE_MESSAGE_SENT
-from ace.utils.date import get_current_time
+from ace.settings import ace_settings, on_reload
+from ace.utils import date as _clock
+from ace.utils.date import as_utc, get_current_time
+from ace.utils.signals import send_ace_message_sent_signal
 
 LOG = logging.getLogger(__name__)
+
+#: However long a message may live, one delivery never retries for longer than this (seconds), as in edx-ace.
+MAX_EXPIRATION_DELAY = 5 * 60
+
+
+def _now():
+    # Bookkeeping times (outcome.finished_at): not the module's get_current_time, which decides retries and
+    # which edx-ace's tests replace with a scripted clock.
+    return _clock.get_current_time()
 
 
 def _aware(moment):
     if moment is None:  # a channel that gave no time: try again as soon as allowed
         return get_current_time()
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return as_utc(moment)
 
 
 def _logger(message):
@@ -34,10 +49,9 @@ def _logger(message):
 
 
 def expiration_for(message, start):
-    """When ``message`` stops being worth delivering."""
-    if message.expiration_time is not None:
-        return message.expiration_time
-    return start + timedelta(seconds=ace_settings.ACE_DEFAULT_EXPIRATION_DELAY)
+    """When ``message`` stops being worth delivering (retries of one delivery stop then)."""
+    default = start + timedelta(seconds=ace_settings.ACE_DEFAULT_EXPIRATION_DELAY)
+    return min(start + timedelta(seconds=MAX_EXPIRATION_DELAY), as_utc(message.expiration_time) or default)
 
 
 def attempt(channel, rendered_message, message, outcome: DeliveryOutcome) -> bool:
@@ -61,13 +75,26 @@ def attempt(channel, rendered_message, message, outcome: DeliveryOutcome) -> boo
         outcome.status, outcome.error = DeliveryStatus.SENT, None
         if isinstance(result, dict):
             outcome.details.update(result)
-        # The message is out: a failing receiver must not turn that into an error (the caller would
-        # send it again), so receivers' errors are logged, not raised.
-        for receiver, error in ACE_MESSAGE_SENT.send_robust(sender=channel, message=message):
-            if isinstance(error, Exception):
-                _logger(message).error("ACE_MESSAGE_SENT receiver %r failed: %r", receiver, error, exc_info=error)
-    outcome.finished_at = get_current_time()
+        message.report(f"{channel.channel_type}_delivery_succeeded", True)
+        send_ace_message_sent_signal(channel, message)
+    outcome.finished_at = _now()
     return True
+
+
+@functools.cache
+def _retry_handler():
+    path = ace_settings.ACE_RETRY_HANDLER
+    if not path:
+        return None
+    if callable(path):
+        return path
+    try:
+        return import_string(path)
+    except ImportError as error:
+        raise ImproperlyConfigured(f"ACE_RETRY_HANDLER: cannot import {path!r}: {error}")
+
+
+on_reload(_retry_handler.cache_clear)
 
 
 def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
@@ -75,34 +102,46 @@ def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
     delivery failure: the outcome says FAILED and holds the error."""
     start = get_current_time()
     outcome = DeliveryOutcome(message=message, channel_type=channel.channel_type,
-                              status=DeliveryStatus.FAILED, channel_name=channel.name, started_at=start)
+                              status=DeliveryStatus.FAILED, channel_name=getattr(channel, "name", None),
+                              started_at=start)
     expiration = expiration_for(message, start)
     max_attempts = ace_settings.ACE_DELIVERY_MAX_ATTEMPTS
-    while True:
-        if get_current_time() >= expiration:
-            outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, get_current_time()
-            outcome.reason = f"expired at {expiration.isoformat()}"
-            _logger(message).info("Not delivered over %s: the message expired at %s.", channel.name, expiration)
-            break
+    while get_current_time() < expiration:
         if attempt(channel, rendered_message, message, outcome):
-            break
+            return outcome
         next_time = _aware(outcome.error.next_attempt_time)
-        if next_time >= expiration:
-            outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, get_current_time()
+        delay = (next_time - get_current_time()).total_seconds()
+        if next_time > expiration:
             outcome.reason = f"next attempt ({next_time.isoformat()}) after expiration ({expiration.isoformat()})"
-            _logger(message).info("Giving up on %s: %s", channel.name, outcome.reason)
+            _logger(message).debug("Message will expire before delivery can be reattempted, aborting.")
             break
         if outcome.attempts >= max_attempts:
-            outcome.status, outcome.finished_at = DeliveryStatus.FAILED, get_current_time()
+            outcome.status, outcome.finished_at = DeliveryStatus.FAILED, _now()
             outcome.reason = f"still failing after {outcome.attempts} attempts"
             _logger(message).warning("Giving up on %s after %d attempts: %s",
-                                     channel.name, outcome.attempts, outcome.error)
-            break
-        delay = (next_time - get_current_time()).total_seconds()
-        _logger(message).info("Recoverable error on %s (%s); retrying in %.1fs.", channel.name, outcome.error, delay)
+                                     outcome.channel_name, outcome.attempts, outcome.error)
+            return outcome
+        handler = _retry_handler()
+        if handler is not None:
+            # The background takes the retry over: this caller returns now instead of sleeping. A handler
+            # that declines (too many attempts, too late) ends the delivery as failed; it never sleeps here.
+            outcome.details["expires_at"] = expiration.isoformat()
+            if not handler(channel=channel, message=message, next_attempt_time=next_time, outcome=outcome):
+                outcome.status, outcome.finished_at = DeliveryStatus.FAILED, _now()
+                outcome.reason = outcome.reason or "no retry scheduled"
+                return outcome
+            outcome.status, outcome.finished_at = DeliveryStatus.RETRY_SCHEDULED, _now()
+            when = outcome.details.setdefault("next_attempt_time", next_time.isoformat())
+            outcome.reason = f"retry scheduled for {when}: {outcome.error}"
+            message.report(f"{channel.channel_type}_delivery_retry_scheduled", delay)
+            return outcome
+        _logger(message).debug("Sleeping for %d seconds before reattempting delivery of message.", delay)
         if delay > 0:
             time.sleep(delay)
-    message.report(f"{channel.channel_type.value}.{outcome.status.value}", True)
+        message.report(f"{channel.channel_type}_delivery_retried", delay)
+    outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, _now()
+    outcome.reason = outcome.reason or f"expired at {expiration.isoformat()}"
+    message.report(f"{channel.channel_type}_delivery_expired", get_current_time() - start)
     return outcome
 
 
@@ -114,11 +153,11 @@ def deliver(channel, rendered_message, message) -> DeliveryOutcome:
     :param message: the message being sent.
 
     Raises the channel's error when delivery failed for good (``FatalChannelDeliveryError``,
-    ``InvalidMessageError``), as edx-ace does; returns the ``DeliveryOutcome`` otherwise (sent, or
-    expired).
+    ``InvalidMessageError``), as edx-ace does; returns the ``DeliveryOutcome`` otherwise (sent, expired,
+    or retry scheduled).
     """
     outcome = deliver_with_outcome(channel, rendered_message, message)
     if outcome.status is DeliveryStatus.FAILED and outcome.error is not None:
-        outcome.error.ace_outcome = outcome  # ace.send records what happened, then re-raises
+        outcome.error.ace_outcome = outcome  # ace.send records what happened, then reports or re-raises
         raise outcome.error
     return outcome

@@ -18,23 +18,18 @@ from ace.utils.date import deserialize
 
 
 def _required_name(instance, attribute, value):
-    if not isinstance(value, str) or not value.strip():
+    # As lenient as edx-ace (which checks nothing): any string, blank included; names the templates.
+    if not isinstance(value, str):
         raise InvalidMessageError(
-            f"{type(instance).__name__}.{attribute.name} is required (a non-empty string): it names the "
-            f"templates ({{app_label}}/edx_ace/{{name}}/...); got {value!r}."
+            f"{type(instance).__name__}.{attribute.name} must be a string: it names the templates "
+            f"({{app_label}}/edx_ace/{{name}}/...); got {value!r}."
         )
 
 
-def _aware_datetime(instance, attribute, value):
-    if value is None:
-        return
-    if not isinstance(value, datetime):
+def _datetime(instance, attribute, value):
+    # A naive datetime is accepted, as edx-ace does, and taken as UTC wherever it is compared.
+    if value is not None and not isinstance(value, datetime):
         raise InvalidMessageError(f"{type(instance).__name__}.{attribute.name} must be a datetime, not {value!r}.")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidMessageError(
-            f"{type(instance).__name__}.{attribute.name} is a naive datetime ({value.isoformat()}); "
-            "use a timezone-aware one, e.g. django.utils.timezone.now() + timedelta(...)."
-        )
 
 
 def _dict(instance, attribute, value):
@@ -50,7 +45,12 @@ def _optional_str(instance, attribute, value):
 
 
 def _to_datetime(value):
-    return deserialize(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    try:
+        return deserialize(value)
+    except (ValueError, OverflowError):
+        raise InvalidMessageError(f"expiration_time must be a datetime, not {value!r}.")
 
 
 def _to_uuid(value):
@@ -76,12 +76,12 @@ def _recipient(instance, attribute, value):
 _VALIDATE_ON_SET = attr.setters.pipe(attr.setters.convert, attr.setters.validate)
 
 
-@attr.s(on_setattr=_VALIDATE_ON_SET)
+@attr.s(on_setattr=_VALIDATE_ON_SET, eq=False)
 class MessageType(MessageAttributeSerializationMixin):
     """A type of message, used once per batch send and personalised into a ``Message`` per recipient.
 
     :param context: context given to every message of the batch.
-    :param expiration_time: when these messages expire (timezone-aware).
+    :param expiration_time: when these messages expire (a naive datetime is taken as UTC).
     :param app_label: the Django app whose templates render it; defaults to ``APP_LABEL`` or to the
         app the class is defined in.
     :param name: the message name in template paths; defaults to ``NAME`` or the class name, lowercased.
@@ -91,7 +91,7 @@ class MessageType(MessageAttributeSerializationMixin):
     APP_LABEL = None
 
     context = attr.ib(validator=_dict)
-    expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_aware_datetime)
+    expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_datetime)
     app_label = attr.ib(validator=_required_name)
     name = attr.ib(validator=_required_name)
     options = attr.ib(validator=_dict)
@@ -107,7 +107,7 @@ class MessageType(MessageAttributeSerializationMixin):
     @app_label.default
     def default_app_label(self):
         """Get default app label: ``APP_LABEL``, else the label of the app defining the class."""
-        if self.APP_LABEL:
+        if self.APP_LABEL is not None:
             return self.APP_LABEL
         module = type(self).__module__
         config = apps.get_containing_app_config(module) if apps.apps_ready else None
@@ -116,7 +116,7 @@ class MessageType(MessageAttributeSerializationMixin):
     @name.default
     def default_name(self):
         """Return default name: ``NAME``, else the class name in lower case."""
-        return self.NAME or type(self).__name__.lower()
+        return type(self).__name__.lower() if self.NAME is None else self.NAME
 
     @options.default
     def default_options_value(self):
@@ -125,6 +125,19 @@ class MessageType(MessageAttributeSerializationMixin):
     @uuid.default
     def generate_uuid(self):
         return uuid4()
+
+    # A subclass compares equal to the plain MessageType it deserializes to (as in edx-ace): fields only.
+    def __eq__(self, other):
+        if isinstance(other, MessageType):
+            return attr.astuple(self, recurse=False) == attr.astuple(other, recurse=False)
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self):
+        return hash((self.uuid, self.app_label, self.name))
 
     def personalize(self, recipient, language, user_context=None, *, context=None) -> Message:
         """A new ``Message`` of this type for ``recipient``, with ``user_context`` merged over the type's
@@ -159,7 +172,7 @@ class Message(MessageAttributeSerializationMixin):
     :param app_label: the Django app sending it; names its templates. Required.
     :param name: the name of this type of message; names its templates. Required.
     :param recipient: the intended ``Recipient``.
-    :param expiration_time: after this (timezone-aware) time the message is not delivered.
+    :param expiration_time: after this time the message is not delivered (a naive datetime is taken as UTC).
     :param context: given to the templates at render time.
     :param send_uuid: the UUID of the bulk send this message belongs to.
     :param options: delivery options (``transactional``, ``from_address``, ``reply_to``,
@@ -172,10 +185,12 @@ class Message(MessageAttributeSerializationMixin):
     app_label = attr.ib(validator=_required_name)
     name = attr.ib(validator=_required_name)
     recipient = attr.ib(converter=_to_recipient, validator=_recipient)
-    expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_aware_datetime)
+    expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_datetime)
     context = attr.ib(validator=_dict)
     send_uuid = attr.ib(default=None, converter=_to_uuid)
     options = attr.ib(validator=_dict)
+    #: Extra email headers (as in edx-ace, where only the django_email channel uses them).
+    headers = attr.ib(validator=_dict)
     language = attr.ib(default=None, validator=_optional_str)
     log_level = attr.ib(default=None)
     uuid = attr.ib(init=False, converter=_to_uuid)
@@ -190,6 +205,10 @@ class Message(MessageAttributeSerializationMixin):
     def default_options_value(self):
         return {}
 
+    @headers.default
+    def default_headers_value(self):
+        return {}
+
     @uuid.default
     def generate_uuid(self):
         return uuid4()
@@ -201,8 +220,8 @@ class Message(MessageAttributeSerializationMixin):
 
     @property
     def log_id(self) -> str:
-        """The identity of this message for logging."""
-        return f"{self.unique_name}:{self.uuid}"
+        """The identity of this message for logging: ``app_label.name.send_uuid.uuid`` (as in edx-ace)."""
+        return f"{self.unique_name}.{self.send_uuid or 'no_send_uuid'}.{self.uuid}"
 
     @property
     def transactional(self) -> bool:
@@ -217,13 +236,10 @@ class Message(MessageAttributeSerializationMixin):
 
     def report_basics(self) -> None:
         """Report the identity of this message to the monitoring service."""
+        self.report("message_name", self.unique_name)
+        self.report("language", self.language)
         self.report("message_uuid", str(self.uuid))
         self.report("message_send_uuid", str(self.send_uuid) if self.send_uuid else None)
-        self.report("message_app_label", self.app_label)
-        self.report("message_name", self.name)
-        self.report("message_language", self.language)
-        if self.recipient is not None:
-            self.report("message_recipient_lms_user_id", self.recipient.lms_user_id)
 
 
 class MessageLoggingAdapter(logging.LoggerAdapter):

@@ -18,6 +18,7 @@ class DeliveryStatus(Enum):
     TEMPLATE_MISSING = "template_missing"  # a required template does not exist
     TEMPLATE_ERROR = "template_error"      # a template failed to render
     UNSUPPORTED = "unsupported"            # no enabled channel could take it
+    RETRY_SCHEDULED = "retrying"           # a recoverable failure handed to the background (ACE_RETRY_HANDLER)
 
     def __str__(self):
         return self.value

@@ -1,8 +1,8 @@
 """Delivery policies: which channel types a message must not go over. A point of pluggability.
 
 Policies are ``Policy`` subclasses registered under the ``openedx.ace.policy`` entry point and
-enabled by ``ACE_ENABLED_POLICIES`` (unset: every installed policy whose ``enabled()`` holds).
-"""
+enabled by ``ACE_ENABLED_POLICIES`` (unset or empty: none, as in edx-ace; ``None``: every installed policy whose
+``enabled()`` holds). """
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from ace.utils.once import once
 from ace.utils.plugins import get_plugins
 
 POLICY_NAMESPACE = "openedx.ace.policy"
+#: edx-ace's name for the entry-point group.
+POLICY_PLUGIN_NAMESPACE = POLICY_NAMESPACE
 
 
 class Policy(metaclass=abc.ABCMeta):
@@ -103,6 +105,7 @@ def channels_for(message) -> set[ChannelType]:
     """The set of ``ChannelType`` values that every policy allows for ``message``."""
     allowed, denied = evaluate(message)
     _last_denials.set((message, denied))
+    message.report("policy_allowed_channels", ",".join(sorted(c.value for c in allowed)))
     return allowed
 
 

@@ -13,7 +13,7 @@ def _check_email(instance, attribute, value):
         raise InvalidMessageError(f"Recipient.email_address must be a string or None, not {value!r}.")
 
 
-@attr.s(init=False, frozen=True, repr=True, eq=True)
+@attr.s(init=False, repr=True, eq=True, hash=False)
 class Recipient(MessageAttributeSerializationMixin):
     """The target for a message.
 
@@ -21,7 +21,7 @@ class Recipient(MessageAttributeSerializationMixin):
     :param email_address: the recipient's email address (optional; email channels need it).
 
     ``email=`` is accepted as another spelling of ``email_address``, because the published
-    edx-ace examples use it.
+    edx-ace examples use it. Mutable, as edx-ace's (hashed by identity).
     """
 
     lms_user_id = attr.ib()

@@ -165,3 +165,7 @@ class PushRenderer(AbstractRenderer):
         rendered["title"] = one_line(rendered["title"])
         rendered["body"] = rendered["body"].strip()
         return rendered
+
+
+#: edx-ace 1.15's name for the push renderer.
+PushNotificationRenderer = PushRenderer

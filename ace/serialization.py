@@ -54,8 +54,8 @@ def _tagged(tag, value):
 def encode_value(value, path="context"):
     """``value`` as a JSON-safe structure that :func:`decode_value` turns back into an equal value.
 
-    Raises ``InvalidMessageError`` naming ``path`` for a naive datetime or a value of a type that
-    cannot be carried.
+    Raises ``InvalidMessageError`` naming ``path`` for a value of a type that cannot be carried. A naive
+    datetime stays naive.
     """
     if value is None or isinstance(value, bool | str):
         return value
@@ -82,11 +82,6 @@ def encode_value(value, path="context"):
         items = sorted((encode_value(item, f"{path} item") for item in value), key=lambda item: json.dumps(item))
         return _tagged("frozenset" if isinstance(value, frozenset) else "set", items)
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise InvalidMessageError(
-                f"{path} holds a naive datetime ({value.isoformat()}); ACE only carries timezone-aware "
-                "datetimes (use django.utils.timezone.now() or datetime.now(UTC))."
-            )
         zone = getattr(value.tzinfo, "key", None)
         if isinstance(value.tzinfo, zoneinfo.ZoneInfo) and zone:
             # Keep the named zone, not just today's offset: arithmetic across DST depends on it. The wall
@@ -161,8 +156,8 @@ def decode_value(value):
 def _plain_value(value, path):
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime.datetime) and isinstance(value.tzinfo, datetime.timezone):
-        return value.isoformat()
+    if isinstance(value, datetime.datetime) and not isinstance(value.tzinfo, zoneinfo.ZoneInfo):
+        return value.isoformat()  # naive stays naive, aware keeps its offset (as edx-ace writes them)
     if isinstance(value, MessageAttributeSerializationMixin):
         return value.to_json()
     return encode_value(value, path)

@@ -15,23 +15,40 @@ from django.dispatch import receiver
 
 #: Setting name -> default. ``None`` for a channel name means "the first enabled channel of the type".
 DEFAULTS: dict[str, Any] = {
-    # Plug-ins (entry-point names). ``None`` enables every installed plug-in whose ``enabled()`` holds.
-    "ACE_ENABLED_CHANNELS": None,
-    "ACE_ENABLED_POLICIES": None,
+    # Plug-ins (entry-point names), as in edx-ace: unset enables none. Names of plug-ins that are not
+    # installed are ignored (a system check warns about them). ``None`` enables every installed plug-in
+    # whose ``enabled()`` holds (an ACE extension).
+    "ACE_ENABLED_CHANNELS": [],
+    "ACE_ENABLED_POLICIES": [],
     # Channel selection.
     "ACE_CHANNEL_DEFAULT_EMAIL": None,
     "ACE_CHANNEL_TRANSACTIONAL_EMAIL": None,
     "ACE_CHANNEL_DEFAULT_PUSH": None,
+    # Push channels to try, in order, when ACE_CHANNEL_DEFAULT_PUSH is unset (edx-ace 1.15).
+    "ACE_PUSH_CHANNELS": [],
     # Dotted paths of router classes consulted before the settings above (see ace.channel.routing).
     "ACE_CHANNEL_ROUTERS": [],
     # Dotted paths of callables ``preparer(message)`` run by ace.send() before rendering, once a policy
     # allowed some channel: they may add to message.context and message.options["email_headers"]
     # (e.g. unsubscribe links). See ace.ace.prepare().
     "ACE_MESSAGE_PREPARERS": [],
-    # Delivery: how long a message without expiration_time may keep retrying, in seconds, and the
+    # Delivery: how long a message without expiration_time may keep retrying, in seconds (edx-ace's
+    # default; retries never go on past ace.delivery.MAX_EXPIRATION_DELAY, 5 minutes, either), and the
     # most attempts one ace.send() makes on one channel.
-    "ACE_DEFAULT_EXPIRATION_DELAY": 600,
+    "ACE_DEFAULT_EXPIRATION_DELAY": 120,
     "ACE_DELIVERY_MAX_ATTEMPTS": 5,
+    # Dotted path of a callable that takes a recoverable failure off the caller's hands:
+    # ``handler(channel=, message=, next_attempt_time=, outcome=) -> bool`` (``outcome.details["expires_at"]``
+    # says when the message expires). True: it scheduled the retry, ace.send returns at once (outcome
+    # RETRY_SCHEDULED, ``outcome.details["next_attempt_time"]``); False: that delivery fails now. Either way
+    # nothing sleeps. Unset (edx-ace's behaviour): ace.send sleeps until the next attempt and retries itself.
+    "ACE_RETRY_HANDLER": None,
+    # Whether ace.send raises a template's rendering error (other than a missing template) after trying
+    # every channel, as edx-ace does. False: it is only that channel's TEMPLATE_ERROR outcome (the ACE
+    # project's setting, where templates edited in the admin are untrusted input).
+    "ACE_RAISE_TEMPLATE_ERRORS": True,
+    # Seconds an HTTP API call of a provider channel (Braze) may take (edx-ace's setting).
+    "ACE_DEFAULT_API_TIMEOUT": 5,
     # Sailthru.
     "ACE_CHANNEL_SAILTHRU_DEBUG": False,
     "ACE_CHANNEL_SAILTHRU_TEMPLATE_NAME": None,
@@ -47,7 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "ACE_CHANNEL_BRAZE_REST_ENDPOINT": None,
     "ACE_CHANNEL_BRAZE_CAMPAIGNS": {},
     "ACE_CHANNEL_BRAZE_FROM_EMAIL": None,
-    "ACE_CHANNEL_BRAZE_TIMEOUT": 10,
+    # Seconds; unset: ACE_DEFAULT_API_TIMEOUT.
+    "ACE_CHANNEL_BRAZE_TIMEOUT": None,
     # Seconds to wait before retrying a Braze 5xx reply or lost connection (a 429 waits for the reset time).
     "ACE_CHANNEL_BRAZE_RETRY_DELAY": 10,
     # django_email: seconds to wait before retrying after a temporary (4xx) SMTP reply or a lost

@@ -34,6 +34,8 @@ def policy_text(message, outcome) -> str:
 def error_text(outcome) -> str:
     if outcome.status in (DeliveryStatus.SENT, DeliveryStatus.DENIED):
         return ""
+    if outcome.status is DeliveryStatus.RETRY_SCHEDULED:
+        return outcome.reason or "retry scheduled"  # "retry scheduled for <time>: <error>"
     if outcome.error is not None:
         return f"{type(outcome.error).__name__}: {outcome.error}"
     return outcome.reason or ""

@@ -2,6 +2,13 @@
 code working, and lets Celery's ``autodiscover_tasks()`` find the tasks in any project. The tasks' names stay
 ``ace_admin.tasks.*`` whatever module defines them."""
 
-from ace_admin.campaigns.tasks import fire_campaign, run_campaign, send_batch, send_message, watch_run
+from ace_admin.campaigns.tasks import (
+    fire_campaign,
+    run_campaign,
+    schedule_send_retry,
+    send_batch,
+    send_message,
+    watch_run,
+)
 
-__all__ = ["fire_campaign", "run_campaign", "send_batch", "send_message", "watch_run"]
+__all__ = ["fire_campaign", "run_campaign", "schedule_send_retry", "send_batch", "send_message", "watch_run"]

@@ -140,6 +140,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # ACE channels (entry-point names). See README "Configuration".
 ACE_ENABLED_CHANNELS = env_list("ACE_ENABLED_CHANNELS", ["django_email", "file_email"])
+# Templates edited in the admin are untrusted: one that fails to render is that message's TEMPLATE_ERROR
+# (delivery log) rather than an exception in the calling view (edx-ace raises it: the engine's default).
+ACE_RAISE_TEMPLATE_ERRORS = env_bool("ACE_RAISE_TEMPLATE_ERRORS", False)
+# No caller waits on a failing provider: a recoverable failure during ace.send is retried by a Celery worker
+# (ace_admin.tasks.send_message, backoff with jitter) instead of ace.send sleeping. Empty: edx-ace's behaviour.
+ACE_RETRY_HANDLER = env_str("ACE_RETRY_HANDLER", "ace_admin.tasks.schedule_send_retry")
+# Policies (entry-point names): the admin's rules, opt-outs and suppressions. Unset would enable none (edx-ace).
+ACE_ENABLED_POLICIES = env_list("ACE_ENABLED_POLICIES", ["ace_admin"])
 ACE_CHANNEL_DEFAULT_EMAIL = env_str("ACE_CHANNEL_DEFAULT_EMAIL", "django_email")
 ACE_CHANNEL_TRANSACTIONAL_EMAIL = env_str("ACE_CHANNEL_TRANSACTIONAL_EMAIL", "django_email")
 ACE_CHANNEL_FILE_PATH = env_str("ACE_CHANNEL_FILE_PATH", str(VAR_DIR / "outbox"))

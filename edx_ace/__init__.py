@@ -51,4 +51,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
 if not any(isinstance(finder, _AliasFinder) for finder in sys.meta_path):
     sys.meta_path.insert(0, _AliasFinder())
 
-__all__ = [*_ace_all, "ace"]
+#: The edx-ace release whose API (and released test suite) this package implements; ACE's own version is
+#: ``ace.__version__``.
+__version__ = "1.15.0"
+
+__all__ = [*_ace_all, "ace", "__version__"]

@@ -4,7 +4,13 @@ environment apply), plus the ``tests`` app whose templates/ the test message typ
 from config.settings import *  # noqa: F403
 from config.settings import INSTALLED_APPS
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests", "push_notifications"]
+
+# The push_notification channel's tests (tests/ace/channel/test_push_notification.py) give the FCM application
+# its Firebase app, whose HTTP transport is a fake of the FCM v1 API.
+PUSH_NOTIFICATIONS_SETTINGS = {"CONFIG": "push_notifications.conf.AppConfig",
+                               "APPLICATIONS": {"ace-test": {"PLATFORM": "FCM", "FIREBASE_APP": None}}}
+FCM_APP_NAME = "ace-test"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

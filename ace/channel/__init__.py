@@ -19,11 +19,13 @@ from ace.channel import routing
 from ace.errors import UnsupportedChannelError
 from ace.settings import ace_settings, on_reload
 from ace.utils.once import once
-from ace.utils.plugins import available_names, get_plugins
+from ace.utils.plugins import get_plugins
 
 LOG = logging.getLogger(__name__)
 
 CHANNEL_NAMESPACE = "openedx.ace.channel"
+#: edx-ace's name for the entry-point group.
+CHANNEL_EXTENSION_NAMESPACE = CHANNEL_NAMESPACE
 
 
 class ChannelType(Enum):
@@ -120,7 +122,7 @@ class ChannelMap:
         try:
             return next(iter(self.channels[channel_type].values()))
         except (KeyError, StopIteration):
-            raise UnsupportedChannelError(f"No {channel_type.value} channel is enabled.")
+            raise UnsupportedChannelError(f"No {channel_type} channel is enabled.")
 
     def __repr__(self):
         return f"<ChannelMap {self.names()}>"
@@ -131,32 +133,16 @@ def channels() -> ChannelMap:
     """All enabled channels, loaded from the ``openedx.ace.channel`` entry points.
 
     ``ACE_ENABLED_CHANNELS`` lists the plug-in names to enable, in order of preference (the first of
-    a type is that type's default); unset, every installed channel whose ``enabled()`` holds is
-    loaded. Several channels of one type may be enabled (the documented settings enable both
-    ``sailthru_email`` and ``django_email``); the ``ACE_CHANNEL_*`` settings and routers choose
-    between them. A name that no installed plug-in has raises ``ImproperlyConfigured``.
+    a type is that type's default); unset or empty, none is (as in edx-ace); ``None`` loads every installed
+    channel whose ``enabled()`` holds. Several channels of one type may be enabled (the documented settings
+    enable both ``sailthru_email`` and ``django_email``); the ``ACE_CHANNEL_*`` settings and routers choose
+    between them. A name that no installed plug-in has is ignored (the system check ``ace.W003`` names it).
     """
     names = ace_settings.ACE_ENABLED_CHANNELS
-    channel_map = ChannelMap((ext.name, ext.obj) for ext in get_plugins(CHANNEL_NAMESPACE, names=names))
-    _check_configured_names()
-    return channel_map
+    return ChannelMap((ext.name, ext.obj) for ext in get_plugins(CHANNEL_NAMESPACE, names=names))
 
 
 _CHANNEL_SETTINGS = ("ACE_CHANNEL_DEFAULT_EMAIL", "ACE_CHANNEL_TRANSACTIONAL_EMAIL", "ACE_CHANNEL_DEFAULT_PUSH")
-
-
-def _check_configured_names() -> None:
-    """Refuse an ``ACE_CHANNEL_*`` setting naming a channel no plug-in provides. Checked when the channel
-    map is built, i.e. before a send delivers anything, so a typo never leaves a message half sent."""
-    installed = _installed_channel_names()
-    for setting in _CHANNEL_SETTINGS:
-        name = getattr(ace_settings, setting)
-        if name and name not in installed:
-            raise ImproperlyConfigured(
-                f"{setting} names the channel {name!r}, but no channel plug-in of that name is installed "
-                f"(installed: {', '.join(installed) or 'none'})."
-            )
-
 
 on_reload(channels.reset)
 
@@ -171,25 +157,21 @@ def _named_channel(channel_map: ChannelMap, channel_type: ChannelType, name: str
         )
 
 
-def _configured_channel(channel_map: ChannelMap, channel_type: ChannelType, name: str) -> Channel | None:
-    """The channel an ``ACE_CHANNEL_*`` setting names, or None when it is installed but not enabled
-    (its own settings are incomplete: the default channel of the type serves, as in edx-ace)."""
-    try:
-        return channel_map.get_channel_by_name(channel_type, name)
-    except KeyError:
-        if name not in _installed_channel_names():
-            raise ImproperlyConfigured(
-                f"An ACE_CHANNEL_* setting names the channel {name!r}, but no channel plug-in of that name "
-                f"is installed (installed: {', '.join(_installed_channel_names())})."
-            )
-        LOG.warning("Channel %r is configured for %s but not enabled; using the default %s channel.",
-                    name, channel_type.value, channel_type.value)
-        return None
-
-
-@once
-def _installed_channel_names() -> list[str]:
-    return available_names(CHANNEL_NAMESPACE)
+def _preferred_names(channel_type, message) -> list[str]:
+    """The channel names the settings and options prefer for ``message``, best first (edx-ace 1.15's rules)."""
+    options = getattr(message, "options", None) or {}
+    if channel_type == ChannelType.EMAIL:
+        override = options.get("override_default_channel")
+        if override:
+            return [override]
+        if options.get("transactional"):
+            return [ace_settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL, ace_settings.ACE_CHANNEL_DEFAULT_EMAIL]
+        return [ace_settings.ACE_CHANNEL_DEFAULT_EMAIL]
+    if channel_type == ChannelType.PUSH:
+        if ace_settings.ACE_CHANNEL_DEFAULT_PUSH:
+            return [ace_settings.ACE_CHANNEL_DEFAULT_PUSH]
+        return list(ace_settings.ACE_PUSH_CHANNELS or [])
+    return []
 
 
 def get_channel_for_message(channel_type: ChannelType, message) -> Channel:
@@ -205,16 +187,15 @@ def get_channel_for_message(channel_type: ChannelType, message) -> Channel:
         name, router = routed
         return _named_channel(channel_map, channel_type, name, f"Router {router!r}")
 
-    if channel_type == ChannelType.EMAIL:
-        names = [ace_settings.ACE_CHANNEL_DEFAULT_EMAIL]
-        if message.options.get("transactional"):
-            names.insert(0, ace_settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL)
-    elif channel_type == ChannelType.PUSH:
-        names = [ace_settings.ACE_CHANNEL_DEFAULT_PUSH]
-    else:
-        names = []
-    candidates = [channel for channel in (_configured_channel(channel_map, channel_type, n) for n in names if n)
-                  if channel is not None]
+    names = [name for name in _preferred_names(channel_type, message) if name]
+    candidates = []
+    for name in names:
+        try:
+            candidates.append(channel_map.get_channel_by_name(channel_type, name))
+        except (KeyError, TypeError):
+            # Not enabled (not installed, or its own settings incomplete): the type's default channel serves,
+            # as in edx-ace. The system checks name such settings at start-up.
+            LOG.debug("Channel %r is preferred for %s but not enabled; using the default channel.", name, channel_type)
     for channel in candidates:
         if channel.overrides_delivery_for_message(message):
             return channel

@@ -7,9 +7,10 @@ Sample settings::
     ACE_CHANNEL_BRAZE_REST_ENDPOINT = "rest.iad-01.braze.com"   # or a full URL, e.g. a local test server
     ACE_CHANNEL_BRAZE_CAMPAIGNS = {"welcome": "campaign_id:variation_id"}   # optional
     ACE_CHANNEL_BRAZE_FROM_EMAIL = "Example <mail@example.org>"   # optional: an allow-listed sender
-    ACE_CHANNEL_BRAZE_TIMEOUT = 10                          # seconds
+    ACE_DEFAULT_API_TIMEOUT = 5                             # seconds (ACE_CHANNEL_BRAZE_TIMEOUT wins if set)
 
-Braze addresses people by their LMS user id (``external_user_ids``), so a recipient needs one. A
+Braze addresses people by their LMS user id (``external_user_ids``); a recipient without one gets the
+email through ``django_email`` instead (as in edx-ace). A
 message named in ``ACE_CHANNEL_BRAZE_CAMPAIGNS`` is attributed to that campaign, and Braze claims it
 even when it is transactional (``overrides_delivery_for_message``).
 """
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import requests
@@ -27,8 +26,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from ace.channel import Channel
+from ace.channel.django_email import DjangoEmailChannel
 from ace.channel.mixins import EmailChannelMixin
-from ace.errors import FatalChannelDeliveryError, InvalidMessageError, RecoverableChannelDeliveryError
+from ace.errors import FatalChannelDeliveryError, RecoverableChannelDeliveryError
 from ace.settings import ace_settings
 from ace.utils.date import get_current_time
 
@@ -57,19 +57,20 @@ def api_base_url() -> str:
 
 
 def campaign_for(message_name: str) -> tuple[str | None, str | None]:
-    """``(campaign_id, variation_id)`` configured for a message name, or ``(None, None)``."""
+    """``(campaign_id, variation_id)`` configured for a message name, or ``(None, None)`` (also for an
+    empty value, as in edx-ace)."""
     campaigns = ace_settings.ACE_CHANNEL_BRAZE_CAMPAIGNS or {}
     if not isinstance(campaigns, dict):
         raise ImproperlyConfigured("ACE_CHANNEL_BRAZE_CAMPAIGNS must be a dict of message name -> "
                                    f"'campaign_id[:variation_id]', not {type(campaigns).__name__}.")
     value = campaigns.get(message_name)
-    if value is None:
+    if not value:
         return None, None
     if not isinstance(value, str) or not value.split(":", 1)[0].strip():
         raise ImproperlyConfigured(f"ACE_CHANNEL_BRAZE_CAMPAIGNS[{message_name!r}] must be "
                                    f"'campaign_id' or 'campaign_id:variation_id', not {value!r}.")
     campaign_id, _sep, variation_id = value.partition(":")
-    return campaign_id.strip(), variation_id.strip() or None
+    return campaign_id.strip() or None, variation_id.partition(":")[0].strip() or None
 
 
 def _retry_after_delay() -> datetime:
@@ -111,84 +112,67 @@ class BrazeEmailChannel(EmailChannelMixin, Channel):
 
     def overrides_delivery_for_message(self, message) -> bool:
         """True for a message with a Braze campaign configured: Braze delivers it even when transactional."""
-        return message.name in (ace_settings.ACE_CHANNEL_BRAZE_CAMPAIGNS or {})
+        return campaign_for(message.name)[0] is not None
 
-    def get_action_links(self, message=None, omit_unsubscribe_link=False) -> list[tuple[str, str]]:
+    def get_action_links(self, **kwargs) -> list[tuple[str, str]]:
         """``(url, label)`` links for the email; Braze fills in the unsubscribe URL when sending.
 
-        Do not omit the unsubscribe link unless the mail is not covered by anti-spam law (CAN-SPAM).
+        ``omit_unsubscribe_link=True`` leaves it out: do so only for mail not covered by anti-spam law (CAN-SPAM).
         """
-        if omit_unsubscribe_link:
+        if kwargs.get("omit_unsubscribe_link"):
             return []
         return [(UNSUBSCRIBE_URL, _("Unsubscribe from this list"))]
 
-    def braze_from_address(self, message, rendered_message) -> str:
-        """The From header; ``ACE_CHANNEL_BRAZE_FROM_EMAIL`` wins because Braze only accepts
-        allow-listed senders."""
-        configured = ace_settings.ACE_CHANNEL_BRAZE_FROM_EMAIL
-        if not configured:
-            return self.from_address(message, rendered_message)
-        default_name, address = parseaddr(configured)
-        if not address or "@" not in address:
-            raise ImproperlyConfigured(f"ACE_CHANNEL_BRAZE_FROM_EMAIL is not a valid address: {configured!r}.")
-        name = (rendered_message.from_name or "").strip() or default_name
-        try:
-            return str(Address(display_name=name, addr_spec=address))
-        except (ValueError, IndexError):
-            raise ImproperlyConfigured(f"ACE_CHANNEL_BRAZE_FROM_EMAIL is not a valid address: {configured!r}.")
+    def braze_from_address(self, message) -> str:
+        """The From field: ``ACE_CHANNEL_BRAZE_FROM_EMAIL`` (Braze only accepts allow-listed senders), else the
+        message's ``from_address`` or ``DEFAULT_FROM_EMAIL``, as written there (as in edx-ace: the display name
+        in the address is kept, ``from_name.txt`` is not used)."""
+        return ace_settings.ACE_CHANNEL_BRAZE_FROM_EMAIL or self.get_from_address(message)
 
     def request_body(self, message, rendered_message) -> dict:
-        """The JSON body of ``POST /messages/send`` for ``message``."""
-        user_id = getattr(message.recipient, "lms_user_id", None)
-        if user_id is None or str(user_id).strip() == "":
-            raise InvalidMessageError(
-                f"Message {message.log_id} cannot go through Braze: its recipient has no lms_user_id "
-                "(Braze addresses people by external user id). Route it to another email channel."
-            )
-        reply_to = self.reply_to(message)
-        if len(reply_to) > 1:
-            raise InvalidMessageError(
-                f"Message {message.log_id}: Braze takes a single reply-to address, got {reply_to!r}.")
-        transactional = bool(message.options.get("transactional"))
+        """The JSON body of ``POST /messages/send`` for ``message`` (edx-ace's, keys with no value included)."""
+        transactional = bool(message.options.get("transactional", False))
         campaign_id, variation_id = campaign_for(message.name)
-
         email = {
             "app_id": ace_settings.ACE_CHANNEL_BRAZE_APP_ID,
-            "subject": rendered_message.subject,
-            "from": self.braze_from_address(message, rendered_message),
-            "body": self.html_document(rendered_message),
+            "subject": self.get_subject(rendered_message),
+            "from": self.braze_from_address(message),
+            "reply_to": message.options.get("reply_to"),
+            "body": self.make_simple_html_template(rendered_message.head_html, rendered_message.body_html),
             "plaintext_body": rendered_message.body,
+            "message_variation_id": variation_id,
             # ACE templates carry their CSS inline already; Braze's inliner would only rewrite them.
             "should_inline_css": False,
         }
-        if reply_to:
-            email["reply_to"] = reply_to[0]
-        if variation_id:
-            email["message_variation_id"] = variation_id
         # Extra headers (e.g. List-Unsubscribe added by a preparer): Braze's email object takes "headers".
         headers = message.options.get("email_headers")
         if headers:
             email["headers"] = dict(headers)
-        body = {
-            "external_user_ids": [str(user_id)],
+        return {
+            "external_user_ids": [str(message.recipient.lms_user_id)],
             # Transactional mail (receipts, password resets) goes out even to people who unsubscribed.
             "recipient_subscription_state": "all" if transactional else "subscribed",
-            "override_frequency_capping": transactional or bool(message.options.get("override_frequency_capping")),
+            "campaign_id": campaign_id,
+            "override_frequency_capping": bool(message.options.get("override_frequency_capping", transactional)),
             "messages": {"email": email},
         }
-        if campaign_id:
-            body["campaign_id"] = campaign_id
-        return body
 
     def deliver(self, message, rendered_message) -> dict:
-        """Ask Braze to send the rendered email; returns ``{"dispatch_id": ...}`` on success."""
+        """Ask Braze to send the rendered email; returns ``{"dispatch_id": ...}`` on success.
+
+        A recipient without ``lms_user_id`` (Braze addresses people by it) gets the email through the
+        ``django_email`` channel instead, as in edx-ace."""
+        if not self.enabled():
+            raise FatalChannelDeliveryError("Braze channel is disabled, unable to send")
+        if not getattr(message.recipient, "lms_user_id", None):
+            return DjangoEmailChannel().deliver(message, rendered_message)
         body = self.request_body(message, rendered_message)
         url = f"{api_base_url()}/messages/send"
         logger = message.get_message_specific_logger(LOG)
         try:
             response = requests.post(
-                url, json=body, timeout=ace_settings.ACE_CHANNEL_BRAZE_TIMEOUT,
-                headers={"Authorization": f"Bearer {ace_settings.ACE_CHANNEL_BRAZE_API_KEY}"},
+                url, headers={"Authorization": f"Bearer {ace_settings.ACE_CHANNEL_BRAZE_API_KEY}"}, json=body,
+                timeout=ace_settings.ACE_CHANNEL_BRAZE_TIMEOUT or ace_settings.ACE_DEFAULT_API_TIMEOUT,
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             # A read timeout may mean Braze accepted the message; retrying risks a duplicate, which is

@@ -87,8 +87,12 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
             if code == 421:
                 self._drop_batch_connection()
             self._raise_for_code(code, f"recipient refused: {error.recipients}")
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError,
-                OSError) as error:
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as error:
+            self._drop_batch_connection()
+            raise RecoverableChannelDeliveryError(f"SMTP connection failed: {error}", self._retry_time())
+        except smtplib.SMTPException as error:  # any other SMTP error: fatal, as in edx-ace
+            raise FatalChannelDeliveryError(f"An SMTP error occurred: {error!r}") from error
+        except (ConnectionError, TimeoutError, OSError) as error:  # refused, reset, unreachable: try again later
             self._drop_batch_connection()
             raise RecoverableChannelDeliveryError(f"SMTP connection failed: {error}", self._retry_time())
 

@@ -1,7 +1,9 @@
 """Channels for local development that write each message to a file (or stdout) instead of sending it.
 
 ``ACE_CHANNEL_FILE_PATH`` is a directory (one ``.eml`` file per email, one ``.json`` file per push
-notification) or ``"-"`` for standard output.
+notification) or ``"-"`` for standard output. As in edx-ace, a message whose ``output_file_path`` option
+(``PATH_OVERRIDE_KEY``) names a file is written there instead, in edx-ace's format: an HTML page with the
+recipient, from name, subject and text body in comments at its end.
 """
 
 from __future__ import annotations
@@ -14,6 +16,31 @@ from ace.channel import Channel, ChannelType
 from ace.channel.mixins import EmailChannelMixin
 from ace.settings import ace_settings
 from ace.utils.date import get_current_time
+
+#: The message option naming the file to write the email to (edx-ace's name).
+PATH_OVERRIDE_KEY = "output_file_path"
+
+_EDX_ACE_TEMPLATE = """
+<!DOCTYPE html>
+<html>
+    <head>
+        {head_html}
+    </head>
+    <body>
+        {body_html}
+    </body>
+    <!-- to: {email_address} -->
+    <!-- from_name: {from_name} -->
+    <!-- subject: {subject} -->
+    <!-- body: {body} -->
+</html>
+"""
+
+
+def _edx_ace_page(message, rendered_message) -> str:
+    parts = {name: (getattr(rendered_message, name, "") or "").strip()
+             for name in ("from_name", "subject", "head_html", "body_html", "body")}
+    return _EDX_ACE_TEMPLATE.format(email_address=message.recipient.email_address, **parts)
 
 
 def _write(suffix: str, message, data: bytes) -> str:
@@ -36,6 +63,12 @@ class FileEmailChannel(EmailChannelMixin, Channel):
         self.check_recipient_and_sender(message)
 
     def deliver(self, message, rendered_message):
+        override = message.options.get(PATH_OVERRIDE_KEY)
+        if override:
+            path = Path(override)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_edx_ace_page(message, rendered_message), encoding="utf-8")
+            return {"path": str(path)}
         email = self.build_email(message, rendered_message)
         return {"path": _write(".eml", message, email.message().as_bytes(linesep="\n"))}
 

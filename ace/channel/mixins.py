@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from email.headerregistry import Address
 from email.utils import parseaddr
 
@@ -13,18 +14,23 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 
 from ace.channel import ChannelType
-from ace.errors import InvalidMessageError
+from ace.errors import FatalChannelDeliveryError, InvalidMessageError
 
 
 def _from_header(configured, from_name) -> str | None:
-    """The From header for a configured address and a rendered from name; None when the address is not valid."""
+    """The From header for a configured address and a rendered from name; None when the address is not valid.
+
+    The rendered from name is the display name only when the configured address has none: a display name
+    written in ``from_address`` / ``DEFAULT_FROM_EMAIL`` (Open edX puts its platform alias there) wins.
+    """
     if not isinstance(configured, str):
         return None
     default_name, address = parseaddr(configured)
     if not address or "@" not in address:
         return None
+    name = default_name or (from_name.strip() if isinstance(from_name, str) else "")
     try:
-        return str(Address(display_name=from_name.strip() or default_name, addr_spec=address))
+        return str(Address(display_name=name, addr_spec=address))
     except (ValueError, IndexError):
         return None
 
@@ -42,14 +48,45 @@ class EmailChannelMixin:
 
     channel_type = ChannelType.EMAIL
 
-    def get_action_links(self, message=None, omit_unsubscribe_link=False) -> list[tuple[str, str]]:
-        """``(url, label)`` links the channel adds to an email (unsubscribe, ...). None by default."""
+    def get_action_links(self, **kwargs) -> list[tuple[str, str]]:
+        """``(url, label)`` links the channel adds to an email (unsubscribe, ...). None by default.
+
+        Called as in edx-ace: ``get_action_links(omit_unsubscribe_link=...)``."""
         return []
 
     @property
     def action_links(self):
-        """Deprecated: use ``get_action_links``."""
+        """Deprecated (as in edx-ace): use ``get_action_links``."""
+        warnings.warn("action_links is deprecated in favor of get_action_links", DeprecationWarning, stacklevel=2)
         return self.get_action_links()
+
+    @staticmethod
+    def get_from_address(message) -> str:
+        """``options['from_address']``, else ``DEFAULT_FROM_EMAIL``, as given (edx-ace's helper);
+        ``FatalChannelDeliveryError`` when there is neither."""
+        from_address = message.options.get("from_address") or getattr(settings, "DEFAULT_FROM_EMAIL", None)
+        if not from_address:
+            raise FatalChannelDeliveryError(
+                "from_address must be included in message delivery options or as the DEFAULT_FROM_EMAIL setting")
+        return from_address
+
+    @staticmethod
+    def get_subject(rendered_message) -> str:
+        """The rendered subject on one line (whitespace runs, newlines included, become one space)."""
+        return re.sub(r"\s+", " ", rendered_message.subject or "").strip()
+
+    @staticmethod
+    def make_simple_html_template(head_html, body_html) -> str:
+        """edx-ace's HTML document around a rendered head and body."""
+        return f"""<!DOCTYPE html>
+<html>
+  <head>
+    {head_html}
+  </head>
+  <body>
+    {body_html}
+  </body>
+</html>"""
 
     @property
     def tracker_image_sources(self) -> list[str]:
@@ -60,7 +97,10 @@ class EmailChannelMixin:
         """``InvalidMessageError`` unless ``message`` has a valid recipient address and from address (a
         ready-made ``check_message`` for channels that send to the address themselves)."""
         self.recipient_address(message)
-        self.from_address(message, None)
+        try:
+            self.from_address(message, None)
+        except FatalChannelDeliveryError:
+            pass  # no from address at all: deliver() fails with it and send() reports it, as in edx-ace
 
     @staticmethod
     def recipient_address(message) -> str:
@@ -80,10 +120,10 @@ class EmailChannelMixin:
 
     @staticmethod
     def from_address(message, rendered_message) -> str:
-        """The From header: ``options['from_address']`` (else ``DEFAULT_FROM_EMAIL``) with the rendered
-        from name as display name. Built with ``email.headerregistry`` so nothing a template renders
-        can inject a header."""
-        configured = message.options.get("from_address") or settings.DEFAULT_FROM_EMAIL
+        """The From header: ``options['from_address']`` (else ``DEFAULT_FROM_EMAIL``), with the rendered
+        from name as display name when the address has none. Built with ``email.headerregistry`` so
+        nothing a template renders can inject a header."""
+        configured = EmailChannelMixin.get_from_address(message)
         from_name = getattr(rendered_message, "from_name", "") or ""
         if isinstance(configured, str) and isinstance(from_name, str):
             header = _cached_from_header(configured, from_name)
@@ -103,7 +143,7 @@ class EmailChannelMixin:
     def build_email(self, message, rendered_message, connection=None) -> EmailMultiAlternatives:
         """The Django email for ``message``: text and HTML parts, From, To, Reply-To and headers."""
         email = EmailMultiAlternatives(
-            subject=rendered_message.subject,
+            subject=self.get_subject(rendered_message),
             body=rendered_message.body,
             from_email=self.from_address(message, rendered_message),
             to=[self.recipient_address(message)],
@@ -118,6 +158,7 @@ class EmailChannelMixin:
     def headers(message) -> dict[str, str]:
         """ACE's message id header plus ``options['email_headers']`` (added by preparers: List-Unsubscribe...)."""
         headers = {"X-ACE-Message-ID": str(message.uuid)}
+        headers.update(getattr(message, "headers", None) or {})  # Message(headers=...), as in edx-ace
         headers.update(message.options.get("email_headers") or {})
         return headers
 
@@ -125,7 +166,7 @@ class EmailChannelMixin:
     def html_document(rendered_message) -> str:
         """``body_html`` as a whole HTML document, with ``head_html`` in its head."""
         body = rendered_message.body_html or ""
-        head = rendered_message.head_html or ""
+        head = rendered_message.head_html if isinstance(rendered_message.head_html, str) else ""
         if "<html" not in body[:500].lower():
             return f"<!DOCTYPE html>\n<html>\n<head>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n"
         if not head.strip():

@@ -32,21 +32,13 @@ def available_names(namespace: str) -> list[str]:
 def get_manager(namespace: str, names=None) -> EnabledExtensionManager:
     """A stevedore manager for ``namespace`` with its enabled extensions instantiated.
 
-    ``names`` limits the plug-ins to those names; a name that no installed plug-in has is a
-    configuration mistake and raises ``ImproperlyConfigured``.
+    ``names`` limits the plug-ins to those names; a name that no installed plug-in has is ignored, as
+    edx-ace does (the ``ace`` system checks warn about it).
     """
     if isinstance(names, str):  # a common slip: ACE_ENABLED_CHANNELS = "django_email"
         raise ImproperlyConfigured(
             f"The {namespace!r} plug-ins to enable must be a list of names, not the string {names!r} "
             f"(write [{names!r}]).")
-    if names is not None:
-        known = available_names(namespace)
-        unknown = [name for name in names if name not in known]
-        if unknown:
-            raise ImproperlyConfigured(
-                f"No ACE plug-in named {', '.join(map(repr, unknown))} is installed in {namespace!r}; "
-                f"installed: {', '.join(known) or 'none'}."
-            )
     return _NamedEnabledExtensionManager(
         names,
         namespace=namespace,
@@ -56,11 +48,14 @@ def get_manager(namespace: str, names=None) -> EnabledExtensionManager:
     )
 
 
+def unknown_names(namespace: str, names) -> list[str]:
+    """The names in ``names`` that no plug-in installed under ``namespace`` has."""
+    known = set(available_names(namespace))
+    return [name for name in names or () if name not in known]
+
+
 def _load_failed(manager, entry_point, error, names=None) -> None:
-    # A plug-in the settings ask for must load; one nobody asked for only gets logged.
-    if names is not None:
-        raise ImproperlyConfigured(
-            f"ACE plug-in {entry_point.name!r} ({entry_point.value}) cannot be loaded: {error}") from error
+    # As in edx-ace (stevedore's default): a plug-in that cannot be imported is logged and left out.
     LOG.error("ACE plug-in %s (%s) cannot be loaded: %s", entry_point.name, entry_point.value, error)
 
 

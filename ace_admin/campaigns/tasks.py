@@ -7,18 +7,24 @@ do not follow the module path and must not change.
 from __future__ import annotations
 
 import logging
+import random
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.utils import timezone
 
-from ace import ace
+from ace import ace, delivery
+from ace.channel import ChannelType
 from ace.errors import ChannelError, InvalidMessageError
 from ace.message import Message
+from ace.settings import ace_settings
 from ace_admin.campaigns import service
 
 # The service API, reachable from here too for callers of the old ``ace_admin.tasks`` module.
 from ace_admin.campaigns.service import cancel, counts, pause, resume, start_run  # noqa: F401
 from ace_admin.models import CampaignRun
+from ace_admin.settings import admin_settings
 
 LOG = logging.getLogger(__name__)
 
@@ -61,16 +67,55 @@ def _watch_running_runs(sender=None, **kwargs):
 
 
 @shared_task(name="ace_admin.tasks.send_message")
-def send_message(serialized: str):
-    """``ace.send`` in a worker: ``send_message.delay(str(msg))`` from platform code."""
+def send_message(serialized: str, channel_type: str | None = None):
+    """``ace.send`` in a worker: ``send_message.delay(str(msg))`` from platform code. ``channel_type`` limits
+    it to one channel type (a retry that :func:`schedule_send_retry` queued)."""
     try:
         message = Message.from_string(serialized)
     except InvalidMessageError:
         LOG.exception("send_message got a message it cannot read; dropped.")
         return None
+    limit = [ChannelType(channel_type)] if channel_type else None
     try:
-        result = ace.send(message)
+        result = ace.send(message, limit_to_channels=limit)
     except (ChannelError, InvalidMessageError) as error:  # already in the delivery log; retrying would not help
         message.get_message_specific_logger(LOG).warning("Not delivered: %s", error)
         return {"error": f"{type(error).__name__}: {error}"}
     return {str(outcome.channel_type): outcome.status.value for outcome in result}
+
+
+#: The message option counting the delivery attempts made before this retry (by earlier sends).
+RETRY_ATTEMPTS_OPTION = "ace_retry_attempts"
+
+
+def schedule_send_retry(*, channel, message, next_attempt_time, outcome) -> bool:
+    """``ACE_RETRY_HANDLER`` of the ACE project: a recoverable failure during ``ace.send`` goes back to the
+    queue as a :func:`send_message` task for that channel type, instead of the caller sleeping.
+
+    It runs at ``next_attempt_time`` at the earliest, with exponential backoff and jitter
+    (``ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS`` doubling per attempt up to ``..._MAX_SECONDS``, times 0.5–1),
+    until the message expires (its ``expiration_time``, else when this first send would have stopped
+    retrying) or ``ACE_DELIVERY_MAX_ATTEMPTS`` attempts were made in all. The delivery log shows each
+    postponed attempt as "retrying" (retry scheduled). Returns False when it does not schedule one.
+    """
+    attempts = int(message.options.get(RETRY_ATTEMPTS_OPTION, 0)) + outcome.attempts
+    if attempts >= ace_settings.ACE_DELIVERY_MAX_ATTEMPTS:
+        outcome.reason = f"still failing after {attempts} attempts"
+        return False
+    base = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS)
+    cap = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS)
+    backoff = min(cap, base * 2 ** max(attempts - 1, 0)) * random.uniform(0.5, 1.0)
+    when = max(delivery._aware(next_attempt_time), timezone.now() + timedelta(seconds=backoff))
+    expires = message.expiration_time or datetime.fromisoformat(outcome.details["expires_at"])
+    if when >= delivery._aware(expires):
+        outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({expires.isoformat()})"
+        return False
+    retry = Message.from_string(str(message))  # the queued copy: the caller's message is left as it was
+    retry.expiration_time = expires
+    retry.options[RETRY_ATTEMPTS_OPTION] = attempts
+    send_message.apply_async(args=[str(retry)], kwargs={"channel_type": channel.channel_type.value}, eta=when)
+    outcome.details["next_attempt_time"] = when.isoformat()
+    message.get_message_specific_logger(LOG).info(
+        "Retry scheduled for %s over %s (attempt %d failed: %s).", when.isoformat(), channel.name, attempts,
+        outcome.error)
+    return True

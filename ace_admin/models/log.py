@@ -26,7 +26,9 @@ def _status_choices():
         "expired": "Expired before delivery", "template_missing": "Not sent: template missing",
         "template_error": "Not sent: template error", "unsupported": "Not sent: no channel available",
     }
-    choices = [(status.value, labels.get(status.value, status.value)) for status in DeliveryStatus]
+    # RETRY_SCHEDULED ("retrying") shares the campaign rows' retry status listed below.
+    choices = [(status.value, labels.get(status.value, status.value)) for status in DeliveryStatus
+               if status is not DeliveryStatus.RETRY_SCHEDULED]
     return [*choices, ("disabled", "Not sent: message type disabled"),
             # Campaign rows: claimed by a worker and being sent, or waiting for a retry.
             ("sending", "Campaign: being sent"), ("retrying", "Campaign: waiting to retry")]

@@ -22,3 +22,4 @@ def _engine_only(settings):
     settings.ACE_ENABLED_POLICIES = []
     settings.ACE_CHANNEL_ROUTERS = []
     settings.ACE_MESSAGE_PREPARERS = []
+    settings.ACE_RETRY_HANDLER = None  # the engine's default: ace.send retries itself (edx-ace's behaviour)

@@ -64,8 +64,8 @@ def test_expired_message_is_never_attempted(outcomes):
 def test_retry_gives_up_after_max_attempts(settings, outcomes):
     settings.ACE_DELIVERY_MAX_ATTEMPTS = 3
     channel = FlakyEmailChannel(failures=100)
-    with enabled_channels(flaky=channel), pytest.raises(RecoverableChannelDeliveryError):
-        send(make_message())
+    with enabled_channels(flaky=channel):
+        send(make_message())  # as edx-ace: a channel error is reported, not raised
     assert len(channel.attempt_times) == 3
     assert channel.delivered == []
     [outcome] = outcomes
@@ -124,16 +124,16 @@ def test_smtp_451_twice_then_accepted_is_delivered_once(smtp_settings):
 
 def test_smtp_550_is_fatal_and_nothing_is_in_the_mailbox(smtp_settings, outcomes):
     smtp_settings.refuse_rcpt("ann@example.com", "550 5.1.1 No such user")
-    with pytest.raises(FatalChannelDeliveryError, match="550"):
-        send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    [result] = send(make_message(), limit_to_channels=[ChannelType.EMAIL])  # reported, not raised (edx-ace)
+    assert isinstance(result.error, FatalChannelDeliveryError) and "550" in str(result.error)
     assert smtp_settings.messages == []
     assert [(o.status, o.attempts) for o in outcomes] == [(DeliveryStatus.FAILED, 1)]
 
 
 def test_smtp_554_at_data_is_fatal(smtp_settings, outcomes):
     smtp_settings.refuse_data_for("ann@example.com", "554 5.7.1 Spam")
-    with pytest.raises(FatalChannelDeliveryError, match="554"):
-        send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    [result] = send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    assert isinstance(result.error, FatalChannelDeliveryError) and "554" in str(result.error)
     assert smtp_settings.messages == []
     assert [o.status for o in outcomes] == [DeliveryStatus.FAILED]
 
@@ -151,8 +151,8 @@ def test_smtp_server_down_is_recoverable_then_gives_up(settings, outcomes):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
     settings.ACE_DELIVERY_MAX_ATTEMPTS = 2
-    with pytest.raises(RecoverableChannelDeliveryError):
-        send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    [result] = send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    assert isinstance(result.error, RecoverableChannelDeliveryError)
     assert [(o.status, o.attempts) for o in outcomes] == [(DeliveryStatus.FAILED, 2)]
 
 

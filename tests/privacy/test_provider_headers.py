@@ -50,7 +50,7 @@ def test_sailthru_gets_the_headers_in_its_send_options(message_types, sailthru):
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/ace/unsubscribe/" in news["vars"]["ace_template_body_html"]
     assert "headers" not in receipt["options"]
-    assert SailthruEmailChannel().get_action_links()[0][0] == "{optout_confirm_url}"
+    assert SailthruEmailChannel().get_action_links()[-1][0] == "{optout_confirm_url}"
 
 
 def test_braze_gets_the_headers_in_the_email_object(message_types, braze):

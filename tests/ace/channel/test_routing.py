@@ -1,5 +1,7 @@
 """Channel selection: ACE_CHANNEL_ROUTERS first, then the ACE_CHANNEL_* settings; mistakes are refused."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
@@ -62,25 +64,45 @@ def test_bad_router_setting_is_refused(settings, path, words):
         call_command("check")
 
 
-def test_unknown_name_in_enabled_channels(settings):
+def _warnings_of_check() -> str:
+    from django.core import checks
+
+    return "\n".join(f"{message.id} {message.msg}" for message in checks.run_checks(tags=["ace"]))
+
+
+def test_unknown_name_in_enabled_channels_is_ignored_with_a_check_warning(settings):
     settings.ACE_ENABLED_CHANNELS = ["django_email", "no_such_channel"]
-    with pytest.raises(ImproperlyConfigured, match="no_such_channel"):
-        send(make_message())
-    assert mail.outbox == []
-    with pytest.raises(SystemCheckError, match=r"ace\.E001.*no_such_channel"):
-        call_command("check")
+    send(make_message(), limit_to_channels=[ChannelType.EMAIL])  # as edx-ace: the unknown name is ignored
+    assert len(mail.outbox) == 1
+    assert re.search(r"ace\.W003 ACE_ENABLED_CHANNELS names 'no_such_channel'", _warnings_of_check())
+    call_command("check")  # a warning, not an error
 
 
 @pytest.mark.parametrize("setting", ["ACE_CHANNEL_DEFAULT_EMAIL", "ACE_CHANNEL_TRANSACTIONAL_EMAIL",
                                      "ACE_CHANNEL_DEFAULT_PUSH"])
-def test_unknown_name_in_channel_settings_refused_before_anything_is_sent(settings, file_channel_dir, setting):
+def test_unknown_name_in_channel_settings_falls_back_to_the_default_channel(settings, setting):
     setattr(settings, setting, "no_such_channel")
-    with pytest.raises(ImproperlyConfigured, match=f"{setting}.*no_such_channel"):
-        send(make_message())
-    assert mail.outbox == []
-    assert not file_channel_dir.exists() or list(file_channel_dir.iterdir()) == []
-    with pytest.raises(SystemCheckError, match=r"ace\.E001.*no_such_channel"):
-        call_command("check")
+    send(make_message(), limit_to_channels=[ChannelType.EMAIL])
+    assert len(mail.outbox) == 1
+    assert re.search(rf"ace\.W002 {setting} names 'no_such_channel'", _warnings_of_check())
+    call_command("check")
+
+
+def test_open_edx_ace_settings_send_email(settings):
+    """The ACE settings Open edX's platform ships: a push channel and policy plug-ins this project lacks."""
+    settings.ACE_ENABLED_CHANNELS = ["django_email"]
+    settings.ACE_ENABLED_POLICIES = ["bulk_email_optout", "course_push_notification_optout"]
+    settings.ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
+    settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL = "django_email"
+    settings.ACE_CHANNEL_DEFAULT_PUSH = "push_notification"
+    settings.ACE_PUSH_CHANNELS = []
+    result = send(make_message(name="emailonly"))
+    assert [(o.channel_type, o.status) for o in result] == [(ChannelType.EMAIL, DeliveryStatus.SENT)]
+    [email] = mail.outbox
+    assert email.to == ["ann@example.com"]
+    warnings = _warnings_of_check()
+    assert "'bulk_email_optout', 'course_push_notification_optout'" in warnings
+    assert "ACE_CHANNEL_DEFAULT_PUSH names 'push_notification'" in warnings
 
 
 def test_installed_but_disabled_channel_falls_back_with_a_warning(settings):
@@ -161,3 +183,15 @@ def test_system_check_reports_bad_numbers(settings, setting, value):
     setattr(settings, setting, value)
     with pytest.raises(SystemCheckError, match=rf"ace\.E004.*{setting}"):
         call_command("check")
+
+
+def test_override_default_channel_option_and_push_channels_as_in_edx_ace_1_15(settings):
+    settings.ACE_ENABLED_CHANNELS = ["django_email", "file_email", "file_push"]
+    settings.ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
+    message = make_message(options={"override_default_channel": "file_email"})
+    assert get_channel_for_message(ChannelType.EMAIL, message).name == "file_email"
+    assert get_channel_for_message(ChannelType.EMAIL, make_message()).name == "django_email"
+
+    settings.ACE_CHANNEL_DEFAULT_PUSH = None
+    settings.ACE_PUSH_CHANNELS = ["push_notification", "file_push"]  # the first is not enabled here
+    assert get_channel_for_message(ChannelType.PUSH, make_message()).name == "file_push"

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from ace.utils.date import deserialize, get_current_time, serialize
+from ace.utils.date import as_utc, deserialize, get_current_time, serialize
 
 
 def test_current_time_is_aware_utc():
@@ -22,6 +22,7 @@ def test_none_stays_none():
     assert serialize(None) is None and deserialize(None) is None
 
 
-def test_string_without_offset_is_read_as_utc():
-    assert deserialize("2030-01-02T03:04:05") == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+def test_string_without_offset_stays_naive_as_in_edx_ace():
+    assert deserialize("2030-01-02T03:04:05") == datetime(2030, 1, 2, 3, 4, 5)
+    assert as_utc(deserialize("2030-01-02T03:04:05")) == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert deserialize("2030-01-02T03:04:05Z") == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
