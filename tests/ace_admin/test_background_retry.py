@@ -15,7 +15,7 @@ from ace.channel import ChannelType
 from ace.message import Message
 from ace.outcome import DeliveryStatus
 from ace_admin.models import DeliveryLog
-from ace_admin.tasks import RETRY_ATTEMPTS_OPTION
+from ace_admin.campaigns.tasks import RETRY_ATTEMPTS_OPTION
 from config.celery import app as celery_app
 from tests.ace_admin.conftest import make_message
 from tests.smtp import _free_port
