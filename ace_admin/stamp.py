@@ -14,6 +14,7 @@ import weakref
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.filebased import FileBasedCache
+from django.db import transaction
 
 STAMP_KEY = "ace_admin:config-version"
 
@@ -63,8 +64,6 @@ def bump_templates() -> None:
 def bump_after_write() -> None:
     """Bump now (this connection already sees the write) and again after commit (other processes see it
     only then: one that reloaded in between would otherwise keep the old rows under the new stamp)."""
-    from django.db import transaction
-
     bump_templates()
     transaction.on_commit(bump_templates)
 
