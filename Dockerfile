@@ -12,10 +12,11 @@ RUN groupadd --system ace && useradd --system --gid ace --home-dir /app --shell 
 
 WORKDIR /app
 COPY . /app
-# Editable install: the project's templates/ and fixtures/ are found next to config/ (BASE_DIR = /app);
-# PYTHONPATH makes every top-level app in /app importable from gunicorn and celery too.
+# Editable install of the library with the server extra (gunicorn, whitenoise, psycopg); the project's
+# templates/ and fixtures/ are found next to config/ (BASE_DIR = /app). config/ and demo/ are not
+# installed packages: PYTHONPATH makes them importable from gunicorn and celery.
 # collectstatic gets a throw-away SECRET_KEY so that no real secret is generated into the image.
-RUN pip install -e . \
+RUN pip install -e '.[server]' \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && mkdir -p /app/var/outbox \
     && chown -R ace:ace /app/var

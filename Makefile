@@ -27,6 +27,9 @@ DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 	ACE_CHANNEL_TRANSACTIONAL_EMAIL=file_email \
 	ACE_PUBLIC_BASE_URL=http://$(DEMO_HOST):$(PORT)
 
+# config/ and demo/ are the runnable project, not installed packages: they are imported from here.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test compat lint bench migrate worker beat clean clean-data
 
@@ -60,7 +63,7 @@ $(STAMP): pyproject.toml
 			echo "ERROR: '$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt-get install python3-venv" >&2; \
 			exit 1; }; \
 	fi
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,server]'
 	@touch $(STAMP)
 
 migrate: venv

@@ -10,6 +10,7 @@ class AceAdminConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Imported here, not at the top: this module is loaded before the app registry is ready (models).
         from ace.signals import ACE_MESSAGE_OUTCOMES
         from ace_admin import checks  # noqa: F401 (registers the system checks)
         from ace_admin.campaigns import service, tasks  # noqa: F401 (tasks: registers the Celery tasks)

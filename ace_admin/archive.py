@@ -12,6 +12,7 @@ someone publishes it again).
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import ProtectedError
 
 
@@ -83,7 +84,5 @@ class ArchiveAdminMixin:
 
 
 def raise_protected(error: ProtectedError):
-    from django.core.exceptions import PermissionDenied
-
     raise PermissionDenied(f"Cannot delete: history refers to it ({len(error.protected_objects)} item(s)). "
                            "Archive it instead.")

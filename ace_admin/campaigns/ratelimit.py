@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
+import redis
 from django.conf import settings
 from django.db import transaction
 
@@ -55,8 +56,6 @@ def _redis(url: str):
     """This thread's client and script for ``url`` (clients are not shared between threads)."""
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != url:
-        import redis
-
         client = redis.Redis.from_url(url)
         _local.client = cached = (url, client.register_script(_SCRIPT))
     return cached[1]

@@ -6,8 +6,10 @@ import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from celery.schedules import crontab
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask
 
 FIRE_TASK = "ace_admin.tasks.fire_campaign"
 
@@ -18,8 +20,6 @@ def task_name(campaign) -> str:
 
 def validate(campaign) -> None:
     """Clear messages for a schedule that cannot work."""
-    from celery.schedules import crontab
-
     errors = {}
     try:
         ZoneInfo(campaign.timezone or "UTC")
@@ -51,8 +51,6 @@ def too_late(campaign, now=None) -> bool:
 
 
 def _schedule_fields(campaign) -> dict:
-    from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule
-
     fields = {"clocked": None, "interval": None, "crontab": None, "one_off": False}
     if campaign.schedule == campaign.SCHEDULE_ONCE:
         fields["clocked"] = ClockedSchedule.objects.create(clocked_time=campaign.run_at)
@@ -69,8 +67,6 @@ def _schedule_fields(campaign) -> dict:
 
 def sync(campaign) -> None:
     """Create, update or remove the campaign's ``PeriodicTask`` (called when the campaign is saved)."""
-    from django_celery_beat.models import PeriodicTask
-
     wanted = (campaign.enabled and not campaign.archived and campaign.schedule != campaign.SCHEDULE_NONE
               and not too_late(campaign))
     if not wanted:
@@ -95,8 +91,6 @@ def sync(campaign) -> None:
 
 def remove(campaign) -> None:
     """Delete the campaign's ``PeriodicTask`` (and its one-off clock) so the scheduler forgets it."""
-    from django_celery_beat.models import PeriodicTask
-
     if not campaign.periodic_task_id:
         return
     task = PeriodicTask.objects.filter(pk=campaign.periodic_task_id).first()

@@ -70,15 +70,10 @@ def _eager() -> bool:
     return bool(current_app.conf.task_always_eager)
 
 
-def _after_commit(function) -> None:
-    transaction.on_commit(function)
-
-
-def _tasks():
-    # The Celery tasks call this service and it queues them: the one import cycle in the wing, broken here.
-    from ace_admin.campaigns import tasks
-
-    return tasks
+def _task(name: str):
+    """The Celery task ``ace_admin.tasks.<name>`` (defined in campaigns/tasks.py, which calls this module: found by
+    its registered name rather than imported back)."""
+    return current_app.tasks[f"ace_admin.tasks.{name}"]
 
 
 # --- Schedules (django-celery-beat) ------------------------------------------------------------------------------
@@ -133,8 +128,8 @@ def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
         else:
             run, created = CampaignRun.objects.create(**defaults), True
         if created and run.status == CampaignRun.RUNNING:
-            _after_commit(lambda: _tasks().run_campaign.delay(run.pk))
-            _after_commit(lambda: _tasks().watch_run.apply_async((run.pk,), countdown=lease_seconds()))
+            transaction.on_commit(lambda: _task("run_campaign").delay(run.pk))
+            transaction.on_commit(lambda: _task("watch_run").apply_async((run.pk,), countdown=lease_seconds()))
     if run.status == CampaignRun.MISSED:
         LOG.warning("Campaign %s: run %s missed. %s", campaign, run.pk, run.error)
     return run
@@ -167,7 +162,7 @@ def read_audience(run_id: int):
                 batch = CampaignBatch.objects.create(run=locked, recipients=chunk)
                 CampaignRun.objects.filter(pk=run_id).update(cursor=next_cursor,
                                                              recipients=F("recipients") + len(chunk))
-                _after_commit(lambda pk=batch.pk: _tasks().send_batch.delay(pk))
+                transaction.on_commit(lambda pk=batch.pk: _task("send_batch").delay(pk))
             cursor = next_cursor
     except Exception as error:
         LOG.exception("Campaign run %s: reading the audience failed.", run_id)
@@ -452,7 +447,7 @@ def _unique(rows):
 def _queue_follow_up(batch, rows, when) -> None:
     follow = CampaignBatch.objects.create(run_id=batch.run_id, lineage=batch.lineage, recipients=rows,
                                           not_before=when)
-    _after_commit(lambda: _tasks().send_batch.apply_async((follow.pk,), eta=when))
+    transaction.on_commit(lambda: _task("send_batch").apply_async((follow.pk,), eta=when))
 
 
 def send_batch(batch_id: int):
@@ -557,12 +552,12 @@ def watch_run(run_id: int, last_cursor: int | None = None):
     for pk in lost.values_list("pk", flat=True):
         LOG.warning("Campaign run %s: batch %s went silent; queueing it again.", run_id, pk)
         CampaignBatch.objects.filter(pk=pk, status=CampaignBatch.QUEUED).update(enqueued_at=now)
-        _tasks().send_batch.delay(pk)
+        _task("send_batch").delay(pk)
     if not run.audience_done and last_cursor == run.cursor:
-        _tasks().run_campaign.delay(run_id)  # the reading task stalled (safe if it is in fact still going)
+        _task("run_campaign").delay(run_id)  # the reading task stalled (safe if it is in fact still going)
     store_counts(run_id)
     if not _eager():
-        _tasks().watch_run.apply_async((run_id, run.cursor), countdown=max(lease_seconds() / 2, 1))
+        _task("watch_run").apply_async((run_id, run.cursor), countdown=max(lease_seconds() / 2, 1))
 
 
 def pause(run) -> bool:
@@ -578,10 +573,10 @@ def resume(run) -> bool:
                       .values_list("pk", "not_before"))
         now = timezone.now()
         for pk, not_before in queued:
-            _after_commit(lambda pk=pk, eta=not_before: _tasks().send_batch.apply_async(
+            transaction.on_commit(lambda pk=pk, eta=not_before: _task("send_batch").apply_async(
                 (pk,), eta=eta if eta and eta > now else None))
-        _after_commit(lambda: _tasks().run_campaign.delay(run.pk))
-        _after_commit(lambda: _tasks().watch_run.apply_async((run.pk,), countdown=lease_seconds()))
+        transaction.on_commit(lambda: _task("run_campaign").delay(run.pk))
+        transaction.on_commit(lambda: _task("watch_run").apply_async((run.pk,), countdown=lease_seconds()))
     return True
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 
+from ace.channel import channels
 from ace_admin.content.widgets import CodeTextarea, EmailHtmlEditor, is_html_part
 from ace_admin.models import TEMPLATE_NAME_SCHEME, ChannelRoute, PolicyRule, Template
 
@@ -89,8 +90,6 @@ class ChannelRouteForm(forms.ModelForm):
 
 def enabled_channel_names() -> list[str]:
     """Names of the enabled channels (``ACE_ENABLED_CHANNELS`` that could load)."""
-    from ace.channel import channels
-
     try:
         return sorted(channels().names())
     except Exception:  # noqa: BLE001 — a broken channel must not make the form unusable; the model says why

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -116,8 +117,6 @@ def _clean_batches(emails: set[str], user_ids: set[str]) -> int:
 
 def erase_recipient(identifier: str) -> ErasureReport:
     """Erase the person named by ``identifier`` (address or user id); see the module docstring."""
-    from django.contrib.admin.models import LogEntry
-
     emails, user_ids = linked_identities(*parse_identifier(identifier))
     report = ErasureReport(emails=len(emails), user_ids=len(user_ids))
     with transaction.atomic():

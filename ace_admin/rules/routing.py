@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from ace.channel import channels
 from ace_admin import stamp
 from ace_admin.content import message_types
 from ace_admin.models import ChannelRoute
@@ -25,15 +26,13 @@ def _load_routes() -> list[_Route]:
             .values_list(*fields)]
 
 
-routes = stamp.StampedValue(_load_routes, empty=list)
+routes = stamp.StampedValue(_load_routes)
 
 
 class DatabaseRouter:
     """Picks the channel of the first enabled ``ChannelRoute`` matching the message; None when none matches."""
 
     def channel_for_message(self, channel_type, message) -> str | None:
-        from ace.channel import channels
-
         wanted = getattr(channel_type, "value", channel_type)
         candidates = [route for route in routes.get(message) if route.channel_type == wanted]
         if not candidates:
