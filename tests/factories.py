@@ -19,7 +19,7 @@ from django.contrib.sites.models import Site
 from django.db.models import Max
 from django.utils import timezone
 
-from ace_admin.groups import EDITORS, MANAGERS, PRIVACY_OFFICERS
+from ace_admin.groups import EDITORS, MANAGERS, PRIVACY_OFFICERS, apply_groups
 from ace_admin.models import (
     Audience,
     AudienceMember,
@@ -63,8 +63,6 @@ def role_group(name: str) -> Group:
     what the migration made)."""
     group = Group.objects.filter(name=name).first()
     if group is None:
-        from ace_admin.groups import apply_groups
-
         apply_groups(Group, Permission)
         group = Group.objects.get(name=name)
     return group
@@ -218,7 +216,10 @@ class OptOutFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OptOut
 
-    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    lms_user_id = ""
+    # A person by email address, unless the opt-out names them by user id only.
+    email = factory.Maybe("lms_user_id", yes_declaration="",
+                          no_declaration=factory.Sequence(lambda n: f"person{n}@example.org"))
 
 
 class SuppressionFactory(factory.django.DjangoModelFactory):
@@ -227,13 +228,16 @@ class SuppressionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Suppression
 
-    email = factory.Sequence(lambda n: f"suppressed{n}@example.org")
+    address_hash = ""
+    # An address, unless only its fingerprint is given (an erased person).
+    email = factory.Maybe("address_hash", yes_declaration="",
+                          no_declaration=factory.Sequence(lambda n: f"suppressed{n}@example.org"))
 
     class Params:
         bounce = factory.Trait(reason=Suppression.REASON_BOUNCE, source="django_email",
                                details="550 5.1.1 No such user")
         complaint = factory.Trait(reason=Suppression.REASON_COMPLAINT)
-        erased = factory.Trait(reason=Suppression.REASON_ERASED, source="erasure", email="",
+        erased = factory.Trait(reason=Suppression.REASON_ERASED, source="erasure",
                                address_hash=factory.Sequence(lambda n: identity_hash(f"erased{n}@example.org")))
         lifted = factory.Trait(lifted_at=factory.LazyFunction(timezone.now),
                                lifted_by=factory.SubFactory(ManagerFactory))
@@ -317,7 +321,6 @@ class CampaignRunFactory(factory.django.DjangoModelFactory):
         model = CampaignRun
 
     campaign = factory.SubFactory(CampaignFactory)
-    trigger = "hand"
 
     class Params:
         done = factory.Trait(status=CampaignRun.DONE, audience_done=True,
