@@ -1,4 +1,6 @@
-"""Fixtures shared by the whole suite (other test packages reuse ``smtp_server`` and ``smtp_settings``)."""
+"""Fixtures shared by the whole suite (other test packages reuse ``smtp_server`` and ``smtp_settings``).
+
+Rows are built with the factories of tests/factories.py."""
 
 import pytest
 
@@ -12,6 +14,18 @@ def _fresh_ace_settings():
     reload_all()
     yield
     reload_all()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_ace_admin_stamp():
+    """Rolled-back test transactions do not bump ace_admin's shared stamp: bump around each test so no
+    process-level cache keeps rows of an earlier test. (Imported here, not at the top: the engine's tests
+    run without ace_admin's modules until a test needs them; the stamp lives in Django's cache, no database.)"""
+    from ace_admin import stamp
+
+    stamp.bump_templates()
+    yield
+    stamp.bump_templates()
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +62,15 @@ def file_channel_dir(settings, tmp_path):
     folder = tmp_path / "ace-files"
     settings.ACE_CHANNEL_FILE_PATH = str(folder)
     return folder
+
+
+def load_demo() -> dict:
+    """Load the demo fixture (message types with sample data, French DB templates, routes, a cap, an opt-out);
+    returns its message types by name. For the ``demo`` fixtures of tests/preview (``db``) and tests/e2e
+    (``transactional_db``)."""
+    from django.core.management import call_command
+
+    from ace_admin.models import MessageType
+
+    call_command("loaddata", "fixtures/demo.json", verbosity=0)
+    return {message_type.name: message_type for message_type in MessageType.objects.filter(app_label="demo")}

@@ -1,4 +1,4 @@
-"""Fixtures for the ace_admin tests: fresh shared stamp per test, message and template builders."""
+"""Fixtures for the ace_admin tests: message and template builders."""
 
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ from ace import ace
 from ace.channel import ChannelType
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import stamp
-
-
-@pytest.fixture(autouse=True)
-def _fresh_ace_admin_stamp():
-    """Rolled-back test transactions do not bump the stamp: bump around each test so no process-level
-    cache keeps rows of an earlier test."""
-    stamp.bump_templates()
-    yield
-    stamp.bump_templates()
+from tests.factories import TemplateFactory
 
 
 def make_message(name="welcome", *, app_label="ace_admin_tests", user_id=7, email="ann@example.com",
@@ -44,9 +35,8 @@ def html_of(email) -> str:
 @pytest.fixture
 def db_template(db):
     """Save a DB template: ``db_template(name, content, language="", site=None)``."""
-    from ace_admin.models import Template
 
     def create(name, content, language="", site=None, **fields):
-        return Template.objects.create(name=name, content=content, language=language, site=site, **fields)
+        return TemplateFactory(name=name, content=content, language=language, site=site, **fields)
 
     return create

@@ -8,6 +8,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -38,7 +40,7 @@ def test_running_again_replaces_the_password_and_keeps_one_user():
 
 
 def test_refuses_to_promote_an_ordinary_user():
-    user = get_user_model().objects.create_user("admin", "a@example.org", "kept-password-1")
+    user = UserFactory(username="admin", email="a@example.org", password="kept-password-1")
     with pytest.raises(CommandError, match="not a superuser"):
         run_demo()
     user.refresh_from_db()

@@ -3,7 +3,6 @@
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
@@ -14,6 +13,7 @@ from ace.message import Message
 from ace.recipient import Recipient
 from ace_admin.content import discovery
 from ace_admin.models import MessageType, Template
+from tests.factories import SuperuserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_file_templates_follow_the_documented_scheme():
 
 @pytest.fixture
 def staff(client):
-    client.force_login(User.objects.create_superuser("boss", "boss@example.org", "pw"))
+    client.force_login(SuperuserFactory(username="boss"))
     return client
 
 

@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.contrib.staticfiles import finders
 from django.core import mail
 from django.urls import reverse
@@ -16,13 +15,14 @@ from ace.message import Message
 from ace.recipient import Recipient
 from ace_admin import stamp
 from ace_admin.models import ChannelRoute, DeliveryLog, MessageType, PolicyRule, Template, TemplateRevision
+from tests.factories import MessageTypeFactory, StaffFactory, SuperuserFactory, TemplateFactory
 
 GREETING = "tests/edx_ace/greeting/email"
 
 
 @pytest.fixture
 def admin_user(db):
-    return User.objects.create_superuser("boss", "boss@example.org", "pw")
+    return SuperuserFactory(username="boss")
 
 
 @pytest.fixture
@@ -58,10 +58,10 @@ def inline_data(message_type, templates, **extra):
 
 
 def test_message_type_page_edits_html_in_ckeditor_and_text_in_monospace(staff):
-    greeting = MessageType.objects.create(app_label="tests", name="greeting")
-    Template.objects.create(name=f"{GREETING}/body.html", content='{% extends "ace/email/base.html" %}'
-                            "{% block content %}<p>Hi {{ first_name }}</p>{% endblock %}")
-    Template.objects.create(name=f"{GREETING}/subject.txt", content="Hi {{ first_name }}", language="fr")
+    greeting = MessageTypeFactory(app_label="tests", name="greeting")
+    TemplateFactory(name=f"{GREETING}/body.html", content='{% extends "ace/email/base.html" %}'
+                    "{% block content %}<p>Hi {{ first_name }}</p>{% endblock %}")
+    TemplateFactory(name=f"{GREETING}/subject.txt", content="Hi {{ first_name }}", language="fr")
     html = staff.get(reverse("admin:ace_admin_messagetype_change", args=[greeting.pk])).content.decode()
     assert 'data-type="ckeditortype"' in html  # the HTML part
     config = html.split('data-config="', 1)[1].split('"', 1)[0].replace("&quot;", '"')
@@ -76,8 +76,8 @@ def test_message_type_page_edits_html_in_ckeditor_and_text_in_monospace(staff):
 
 
 def test_full_page_html_template_is_edited_as_a_full_page(staff):
-    layout = Template.objects.create(name="ace/email/base.html", content="<html><body>{% block content %}"
-                                     "{% endblock %}</body></html>")
+    layout = TemplateFactory(name="ace/email/base.html", content="<html><body>{% block content %}"
+                             "{% endblock %}</body></html>")
     html = staff.get(reverse("admin:ace_admin_template_change", args=[layout.pk])).content.decode()
     assert "&quot;fullPage&quot;: true" in html
 
@@ -94,7 +94,7 @@ def test_invalid_template_is_refused_with_engine_message_and_line(staff):
 
 
 def test_invalid_inline_template_saves_nothing(staff):
-    greeting = MessageType.objects.create(app_label="tests", name="greeting", description="before")
+    greeting = MessageTypeFactory(app_label="tests", name="greeting", description="before")
     data = inline_data(greeting, [
         {"name": f"{GREETING}/subject.txt", "language": "", "site": "", "published": "on", "content": "Fine"},
         {"name": f"{GREETING}/body.html", "language": "", "site": "", "published": "on",
@@ -109,7 +109,7 @@ def test_invalid_inline_template_saves_nothing(staff):
 
 
 def test_inline_save_records_author_and_next_send_uses_it(staff, admin_user, django_capture_on_commit_callbacks):
-    greeting = MessageType.objects.create(app_label="tests", name="greeting")
+    greeting = MessageTypeFactory(app_label="tests", name="greeting")
     data = inline_data(greeting, [{"name": f"{GREETING}/subject.txt", "language": "", "site": "",
                                    "published": "on", "content": "From the admin, {{ first_name }}"}])
     with django_capture_on_commit_callbacks(execute=True):
@@ -151,7 +151,7 @@ def test_history_diff_and_restore(staff, admin_user, django_capture_on_commit_ca
 
 
 def test_unpublish_action_bumps_the_stamp_and_send_falls_back_to_the_file(staff, django_capture_on_commit_callbacks):
-    template = Template.objects.create(name=f"{GREETING}/subject.txt", content="DB subject")
+    template = TemplateFactory(name=f"{GREETING}/subject.txt", content="DB subject")
     greet()
     assert mail.outbox[-1].subject == "DB subject"
     before = stamp.current_stamp()
@@ -170,7 +170,7 @@ def test_unpublish_action_bumps_the_stamp_and_send_falls_back_to_the_file(staff,
 
 
 def test_disable_action_on_message_types_bumps_the_stamp(staff, django_capture_on_commit_callbacks):
-    greeting = MessageType.objects.create(app_label="tests", name="greeting")
+    greeting = MessageTypeFactory(app_label="tests", name="greeting")
     before = stamp.current_stamp()
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(reverse("admin:ace_admin_messagetype_changelist"),
@@ -180,10 +180,10 @@ def test_disable_action_on_message_types_bumps_the_stamp(staff, django_capture_o
 
 
 def test_list_filters_and_search(staff):
-    MessageType.objects.create(app_label="shop", name="receipt", category="account")
-    MessageType.objects.create(app_label="news", name="weekly", category="marketing")
-    Template.objects.create(name="news/edx_ace/weekly/email/subject.txt", language="fr", content="Nouvelles")
-    Template.objects.create(name="shop/edx_ace/receipt/push/title.txt", content="Receipt")
+    MessageTypeFactory(app_label="shop", name="receipt", category="account")
+    MessageTypeFactory(app_label="news", name="weekly", category="marketing")
+    TemplateFactory(name="news/edx_ace/weekly/email/subject.txt", language="fr", content="Nouvelles")
+    TemplateFactory(name="shop/edx_ace/receipt/push/title.txt", content="Receipt")
     changelist = reverse("admin:ace_admin_messagetype_changelist")
     for query, expected in [("?category=marketing", "news.weekly"), ("?app_label=shop", "shop.receipt"),
                             ("?q=weekly", "news.weekly"), ("?templates__language=fr", "news.weekly")]:
@@ -246,7 +246,7 @@ def test_policy_rule_period_is_a_duration(staff):
 
 
 def test_inline_short_names_expand_and_foreign_names_are_refused(staff):
-    welcome = MessageType.objects.create(app_label="shop", name="welcome")
+    welcome = MessageTypeFactory(app_label="shop", name="welcome")
     url = reverse("admin:ace_admin_messagetype_change", args=[welcome.pk])
     foreign = inline_data(welcome, [{"name": "shop/edx_ace/other/email/subject.txt", "language": "", "site": "",
                                      "published": "on", "content": "Hi"}])
@@ -272,7 +272,7 @@ def test_new_message_type_with_templates_in_one_save(staff):
 
 
 def test_restore_action_in_the_version_list(staff, client, django_capture_on_commit_callbacks):
-    template = Template.objects.create(name=f"{GREETING}/subject.txt", content="One")
+    template = TemplateFactory(name=f"{GREETING}/subject.txt", content="One")
     template.content = "Two"
     template.save()
     first = template.revisions.get(number=1)
@@ -284,8 +284,7 @@ def test_restore_action_in_the_version_list(staff, client, django_capture_on_com
     greet()
     assert mail.outbox[-1].subject == "One"
     # Someone who may only view versions does not get the action.
-    viewer = User.objects.create_user("vera", "vera@example.org", "pw", is_staff=True)
-    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_templaterevision", "view_template"]))
+    viewer = StaffFactory(username="vera", permissions=["view_templaterevision", "view_template"])
     client.force_login(viewer)
     action_form = client.get(changelist).context["action_form"]
     assert action_form is None or "restore" not in dict(action_form.fields["action"].choices)

@@ -6,8 +6,8 @@ import re
 import pytest
 from django.template import engines
 
-from ace_admin.models import Template
 from tests.e2e.conftest import CHROMIUM, admin_page, browser, live_url, login, page, staff_user  # noqa: F401
+from tests.factories import TemplateFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -60,7 +60,7 @@ def render(source, **context):
 
 
 def test_editor_keeps_template_tags_of_a_child_template(admin_page, live_url):  # noqa: F811
-    template = Template.objects.create(name="ace_e2e/edx_ace/digest/email/body.html", content=CHILD)
+    template = TemplateFactory(name="ace_e2e/edx_ace/digest/email/body.html", content=CHILD)
     saved = edit_and_save(admin_page, live_url, template)
     assert TAGS.findall(saved) == TAGS.findall(CHILD)
     assert admin_page.log.errors == []
@@ -68,7 +68,7 @@ def test_editor_keeps_template_tags_of_a_child_template(admin_page, live_url):  
 
 
 def test_editor_keeps_a_full_email_document(admin_page, live_url):  # noqa: F811
-    template = Template.objects.create(name="ace_e2e/layout.html", content=PAGE)
+    template = TemplateFactory(name="ace_e2e/layout.html", content=PAGE)
     saved = edit_and_save(admin_page, live_url, template)
     assert TAGS.findall(saved) == TAGS.findall(PAGE)
     assert "<!DOCTYPE html>" in saved and "<style" in saved and "max-width: 620px" in saved

@@ -14,8 +14,8 @@ from ace import ace as ace_api
 from ace.channel import ChannelType
 from ace.message import Message
 from ace.outcome import DeliveryStatus
-from ace_admin.models import DeliveryLog
 from ace_admin.campaigns.tasks import RETRY_ATTEMPTS_OPTION
+from ace_admin.models import DeliveryLog
 from config.celery import app as celery_app
 from tests.ace_admin.conftest import make_message
 from tests.smtp import _free_port
@@ -78,7 +78,7 @@ def queued(monkeypatch, settings):
 
 
 def test_refused_smtp_connection_is_handed_to_the_background(settings, refusing_smtp, no_sleep, queued):
-    assert settings.ACE_RETRY_HANDLER == "ace_admin.tasks.schedule_send_retry"  # the project's configuration
+    assert settings.ACE_RETRY_HANDLER == "ace_admin.campaigns.tasks.schedule_send_retry"  # the project's configuration
     message = make_message()
 
     [outcome] = ace_api.send(message, limit_to_channels=[ChannelType.EMAIL])
@@ -103,7 +103,7 @@ def test_the_queued_retry_delivers_once_the_server_is_back(settings, smtp_settin
     [(task, args, kwargs, _eta)] = queued()
 
     settings.EMAIL_PORT = smtp_settings.port  # the server is back
-    from ace_admin.tasks import send_message
+    from ace_admin.campaigns.tasks import send_message
 
     assert send_message.run(*args, **kwargs) == {"email": "sent"}
     assert [item.rcpt_tos for item in smtp_settings.messages] == [["ann@example.com"]]

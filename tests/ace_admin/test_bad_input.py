@@ -7,7 +7,6 @@ import json
 import tracemalloc
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
@@ -16,6 +15,7 @@ from ace_admin.content.resources import MessageTypeResource
 from ace_admin.importing import SafeCSV, SafeJSON, SafeYAML, escape_formula, unescape_formula
 from ace_admin.models import DeliveryLog, MessageType, OptOut, Template
 from tests.ace_admin.conftest import make_message, send_email
+from tests.factories import MessageTypeFactory, OptOutFactory, SuperuserFactory, SuppressionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ FORMATS = {"json": 0, "yaml": 1, "csv": 2}
 
 @pytest.fixture
 def staff(client, db):
-    client.force_login(User.objects.create_superuser("boss", "boss@example.org", "pw"))
+    client.force_login(SuperuserFactory(username="boss"))
     return client
 
 
@@ -170,8 +170,8 @@ def test_formula_escaping_is_reversible(value):
 
 
 def test_exports_escape_formulae_and_reimport_unchanged(staff):
-    MessageType.objects.create(app_label="shop", name="welcome", description=FORMULAE[0], category="news")
-    OptOut.objects.create(email="=cmd|'/calc'!a0@example.org", lms_user_id="-5")
+    MessageTypeFactory(app_label="shop", name="welcome", description=FORMULAE[0], category="news")
+    OptOutFactory(email="=cmd|'/calc'!a0@example.org", lms_user_id="-5")
     from django.contrib import admin
 
     from ace_admin.content.resources import OptOutResource
@@ -198,7 +198,7 @@ def test_exports_escape_formulae_and_reimport_unchanged(staff):
 def test_the_suppression_export_escapes_formulae(staff):
     from ace_admin.models import Suppression
 
-    Suppression.objects.create(email="@x@example.org", details="=1+1")
+    SuppressionFactory(email="@x@example.org", details="=1+1")
     from django.contrib import admin
 
     from ace_admin.privacy.admin import SuppressionResource
@@ -211,7 +211,7 @@ def test_the_suppression_export_escapes_formulae(staff):
 def test_send_inside_a_transaction_with_an_over_long_recipient_id_leaves_it_usable(db):
     long_id = "u" * 300
     with transaction.atomic():
-        MessageType.objects.create(app_label="ace_admin_tests", name="welcome")
+        MessageTypeFactory(app_label="ace_admin_tests", name="welcome")
         _, email = send_email(make_message(user_id=long_id, email="ann@example.com"))
         assert email is not None  # the email went out
         # The caller's transaction is still usable: no TransactionManagementError on the next query.

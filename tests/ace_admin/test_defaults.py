@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 
 from ace.settings import reload_all
-from ace_admin.models import MessageType
 from tests.ace_admin.conftest import make_message, send_email
+from tests.factories import MessageTypeFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def welcome():
-    return MessageType.objects.create(app_label="ace_admin_tests", name="welcome", category="marketing",
-                                      from_address="Example Courses <news@example.org>",
-                                      reply_to="help@example.org")
+    return MessageTypeFactory(app_label="ace_admin_tests", name="welcome", category="marketing",
+                              from_address="Example Courses <news@example.org>",
+                              reply_to="help@example.org")
 
 
 def test_sender_and_reply_to_from_the_admin(welcome):
@@ -42,7 +42,7 @@ def test_an_edit_in_the_admin_applies_to_the_next_send(welcome):
 
 
 def test_transactional_in_the_admin_routes_to_the_transactional_channel(settings, file_channel_dir):
-    MessageType.objects.create(app_label="ace_admin_tests", name="welcome", transactional=True)
+    MessageTypeFactory(app_label="ace_admin_tests", name="welcome", transactional=True)
     settings.ACE_ENABLED_CHANNELS = ["django_email", "file_email"]
     settings.ACE_CHANNEL_DEFAULT_EMAIL = "django_email"
     settings.ACE_CHANNEL_TRANSACTIONAL_EMAIL = "file_email"

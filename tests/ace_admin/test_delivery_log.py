@@ -11,14 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from ace import ace
 from ace.channel import ChannelType
 from ace.errors import InvalidMessageError
-from ace_admin.models import DeliveryLog, MessageType
+from ace_admin.models import DeliveryLog
 from tests.ace_admin.conftest import make_message
+from tests.factories import MessageTypeFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_one_row_per_channel_type_in_one_insert(file_channel_dir):
-    welcome = MessageType.objects.create(app_label="ace_admin_tests", name="welcome")
+    welcome = MessageTypeFactory(app_label="ace_admin_tests", name="welcome")
     send_uuid = uuid.uuid4()
     message = make_message(user_id=42, email="Ann@Example.com")
     message.send_uuid = send_uuid

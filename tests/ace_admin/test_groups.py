@@ -3,18 +3,17 @@
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 
 from ace_admin.groups import EDITORS, MANAGERS
-from ace_admin.models import ChannelRoute, MessageType, OptOut, PolicyRule, Template
+from ace_admin.models import OptOut, PolicyRule, Template
+from tests.factories import ChannelRouteFactory, MessageTypeFactory, StaffFactory, TemplateFactory
 
 
 def staff_in(group_name, username):
-    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+    return StaffFactory(username=username, role=group_name)
 
 
 @pytest.fixture
@@ -67,8 +66,8 @@ def test_manager_can_open_operations_admin(manager_client, model):
 
 
 def test_editor_edits_content_but_cannot_delete_it(editor_client):
-    message_type = MessageType.objects.create(app_label="shop", name="receipt", category="account")
-    template = Template.objects.create(name="shop/edx_ace/receipt/email/subject.txt", content="Your receipt")
+    message_type = MessageTypeFactory(app_label="shop", name="receipt", category="account")
+    template = TemplateFactory(name="shop/edx_ace/receipt/email/subject.txt", content="Your receipt")
     assert editor_client.get(reverse("admin:ace_admin_messagetype_change", args=[message_type.pk])).status_code == 200
     response = editor_client.post(reverse("admin:ace_admin_template_change", args=[template.pk]), {
         "name": template.name, "language": "", "site": "", "published": "on", "content": "Your receipt, {{ name }}",
@@ -83,7 +82,7 @@ def test_editor_edits_content_but_cannot_delete_it(editor_client):
 
 
 def test_manager_changes_a_route_editor_cannot(manager_client, client):
-    route = ChannelRoute.objects.create(order=5, channel_type="email", channel_name="django_email")
+    route = ChannelRouteFactory(order=5, channel_type="email", channel_name="django_email")
     url = reverse("admin:ace_admin_channelroute_change", args=[route.pk])
     data = {"order": "5", "message_type": "", "category": "", "transactional": "unknown", "channel_type": "email",
             "channel_name": "django_email", "description": "all mail over SMTP"}

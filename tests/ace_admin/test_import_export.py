@@ -4,13 +4,13 @@ import json
 
 import pytest
 import tablib
-from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from import_export.formats.base_formats import CSV, JSON, YAML
 
 from ace_admin.content.resources import MessageTypeResource, OptOutResource, TemplateResource
 from ace_admin.models import MessageType, OptOut, Template, TemplateRevision
+from tests.factories import MessageTypeFactory, StaffFactory, SuperuserFactory, TemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +20,17 @@ FORMATS = {"json": JSON, "yaml": YAML, "csv": CSV}
 @pytest.fixture
 def content():
     """Two message types with templates in two languages, as on a staging server."""
-    welcome = MessageType.objects.create(app_label="shop", name="welcome", category="account",
-                                         description="Sent on sign-up, with \"quotes\", commas, and\nnew lines.",
-                                         sample_context={"first_name": "Ada", "items": [1, 2]})
-    MessageType.objects.create(app_label="shop", name="promo", category="marketing", enabled=False)
-    Template.objects.create(name="shop/edx_ace/welcome/email/subject.txt", content="Welcome {{ first_name }}")
-    Template.objects.create(name="shop/edx_ace/welcome/email/subject.txt", language="fr",
-                            content="Bienvenue {{ first_name }} — « ça va ? »")
-    Template.objects.create(name="shop/edx_ace/welcome/email/body.html",
-                            content='{% extends "ace/email/base.html" %}\n{% block content %}<p>Hi, '
-                                    "{{ first_name }}</p>{% endblock %}\n")
-    Template.objects.create(name="ace/email/footer.html", content="<p>Footer</p>")
+    welcome = MessageTypeFactory(app_label="shop", name="welcome", category="account",
+                                 description="Sent on sign-up, with \"quotes\", commas, and\nnew lines.",
+                                 sample_context={"first_name": "Ada", "items": [1, 2]})
+    MessageTypeFactory(app_label="shop", name="promo", category="marketing", enabled=False)
+    TemplateFactory(name="shop/edx_ace/welcome/email/subject.txt", content="Welcome {{ first_name }}")
+    TemplateFactory(name="shop/edx_ace/welcome/email/subject.txt", language="fr",
+                    content="Bienvenue {{ first_name }} — « ça va ? »")
+    TemplateFactory(name="shop/edx_ace/welcome/email/body.html",
+                    content='{% extends "ace/email/base.html" %}\n{% block content %}<p>Hi, '
+                            "{{ first_name }}</p>{% endblock %}\n")
+    TemplateFactory(name="ace/email/footer.html", content="<p>Footer</p>")
     return welcome
 
 
@@ -149,7 +149,7 @@ def test_template_resource_round_trip(content, fmt):
 
 @pytest.fixture
 def staff(client, db):
-    client.force_login(User.objects.create_superuser("boss", "boss@example.org", "pw"))
+    client.force_login(SuperuserFactory(username="boss"))
     return client
 
 
@@ -225,8 +225,7 @@ def test_opt_outs_from_csv(staff, content):
 
 
 def test_import_needs_the_change_permission(client, content):
-    viewer = User.objects.create_user("vic", "vic@example.org", "pw", is_staff=True)
-    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_messagetype", "view_template"]))
+    viewer = StaffFactory(username="vic", permissions=["view_messagetype", "view_template"])
     client.force_login(viewer)
     assert client.get(reverse("admin:ace_admin_messagetype_export")).status_code == 200
     csv = "app_label,name,category,templates\nshop,sneaky,account,[]\n"

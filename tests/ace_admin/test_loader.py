@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.contrib.sites.models import Site
 from django.core.cache import cache
 from django.db import connection
 
@@ -20,6 +19,7 @@ from ace.outcome import DeliveryStatus
 from ace_admin import stamp
 from ace_admin.models import Template, TemplateRevision
 from tests.ace_admin.conftest import html_of, make_message, send_email
+from tests.factories import SiteFactory, TemplateFactory
 
 SUBJECT = "ace_admin_tests/edx_ace/welcome/email/subject.txt"
 BODY = "ace_admin_tests/edx_ace/welcome/email/body.html"
@@ -97,7 +97,7 @@ def test_a_language_without_db_version_and_no_neutral_one_uses_the_file(db_templ
 
 
 def test_site_variants(db_template):
-    other = Site.objects.create(domain="courses.example.org", name="Courses")
+    other = SiteFactory(domain="courses.example.org", name="Courses")
     db_template(SUBJECT, "All sites")
     db_template(SUBJECT, "Courses site", site=other)
     db_template(SUBJECT, "Courses site, French", site=other, language="fr")
@@ -165,7 +165,7 @@ def test_edit_seen_by_a_warm_sender_in_another_thread():
     worker = threading.Thread(target=sender)
     worker.start()
     try:
-        template = Template.objects.create(name=SUBJECT, content="Before")
+        template = TemplateFactory(name=SUBJECT, content="Before")
         requests.put("send")
         assert answers.get(timeout=30) == "Before"
         requests.put("send")
@@ -209,7 +209,7 @@ def test_edit_seen_by_another_process_from_its_next_send(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url,
            "ACE_TEST_SHARED_CACHE_DIR": str(cache_dir)}
     with override_settings(CACHES=shared):
-        template = Template.objects.create(name=SUBJECT, content="First version")
+        template = TemplateFactory(name=SUBJECT, content="First version")
         worker = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   text=True, env=env, cwd=Path(__file__).resolve().parents[2])
         try:

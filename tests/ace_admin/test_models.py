@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.sites.models import Site
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ace_admin import stamp
 from ace_admin.models import ChannelRoute, MessageType, OptOut, PolicyRule, Template, TemplateRevision
+from tests.factories import MessageTypeFactory, SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ BODY = "student/edx_ace/password_reset/email/body.html"
 
 
 def test_name_of_the_scheme_fills_type_channel_and_part():
-    reset = MessageType.objects.create(app_label="student", name="password_reset", transactional=True)
+    reset = MessageTypeFactory(app_label="student", name="password_reset", transactional=True)
     template = Template.objects.create(name=BODY, content="<p>Reset</p>", language="PT_br")
     assert (template.message_type, template.channel_type, template.part, template.language) == (
         reset, "email", "body.html", "pt-br")
@@ -39,7 +39,7 @@ def test_invalid_content_is_refused_with_the_engine_message_and_line_and_nothing
 
 
 def test_every_saved_version_is_kept(django_user_model):
-    author = django_user_model.objects.create_user("editor")
+    author = UserFactory(username="editor")
     template = Template.objects.create(name=BODY, content="v1")
     template.content = "v2"
     template.save(author=author, comment="typo")
@@ -50,7 +50,7 @@ def test_every_saved_version_is_kept(django_user_model):
 
 
 def test_one_template_per_name_language_and_site_also_for_all_sites():
-    site = Site.objects.create(domain="a.example.org", name="A")
+    site = SiteFactory(domain="a.example.org", name="A")
     Template.objects.create(name=BODY, content="x")
     Template.objects.create(name=BODY, content="x", language="fr")
     Template.objects.create(name=BODY, content="x", site=site)
@@ -62,8 +62,8 @@ def test_one_template_per_name_language_and_site_also_for_all_sites():
 
 
 def test_natural_keys_round_trip_through_serialization():
-    site = Site.objects.create(domain="a.example.org", name="A")
-    reset = MessageType.objects.create(app_label="student", name="password_reset", category="account")
+    site = SiteFactory(domain="a.example.org", name="A")
+    reset = MessageTypeFactory(app_label="student", name="password_reset", category="account")
     Template.objects.create(name=BODY, content="all sites")
     Template.objects.create(name=BODY, content="site a", language="fr", site=site)
     data = serializers.serialize("json", [reset, *Template.objects.all(), *TemplateRevision.objects.all()],
@@ -81,7 +81,7 @@ def test_natural_keys_round_trip_through_serialization():
 
 
 def test_every_write_path_bumps_the_shared_stamp():
-    reset = MessageType.objects.create(app_label="student", name="password_reset")
+    reset = MessageTypeFactory(app_label="student", name="password_reset")
     seen = [stamp.current_stamp()]
 
     def changed():

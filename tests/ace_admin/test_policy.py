@@ -7,15 +7,16 @@ import pytest
 from ace import ace
 from ace.channel import ChannelType
 from ace.outcome import DeliveryStatus
-from ace_admin.models import DeliveryLog, MessageType, OptOut, PolicyRule
+from ace_admin.models import DeliveryLog, MessageType
 from tests.ace_admin.conftest import make_message, send_email
+from tests.factories import MessageTypeFactory, OptOutFactory, PolicyRuleFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def welcome():
-    return MessageType.objects.create(app_label="ace_admin_tests", name="welcome", category="marketing")
+    return MessageTypeFactory(app_label="ace_admin_tests", name="welcome", category="marketing")
 
 
 def log_rows(message):
@@ -35,8 +36,8 @@ def assert_denied(message, result, expected_policy=None):
 
 
 def test_a_deny_rule_for_the_message_type_stops_email_and_the_log_names_it(welcome):
-    rule = PolicyRule.objects.create(kind="deny", channel_type="email", message_type=welcome,
-                                     description="welcome emails paused")
+    rule = PolicyRuleFactory(kind="deny", channel_type="email", message_type=welcome,
+                             description="welcome emails paused")
     message = make_message()
     row = assert_denied(message, send_email(message), rule.label)
     assert f"rule #{rule.pk}" in row.policy and "welcome emails paused" in row.policy
@@ -44,7 +45,7 @@ def test_a_deny_rule_for_the_message_type_stops_email_and_the_log_names_it(welco
 
 
 def test_a_deny_rule_for_a_category_and_a_disabled_rule(welcome):
-    rule = PolicyRule.objects.create(kind="deny", category="marketing")
+    rule = PolicyRuleFactory(kind="deny", category="marketing")
     message = make_message()
     assert_denied(message, send_email(message), rule.label)
     rule.enabled = False
@@ -53,7 +54,7 @@ def test_a_deny_rule_for_a_category_and_a_disabled_rule(welcome):
 
 
 def test_a_deny_rule_for_push_leaves_email_alone(welcome, file_channel_dir):
-    PolicyRule.objects.create(kind="deny", channel_type="push", message_type=welcome)
+    PolicyRuleFactory(kind="deny", channel_type="push", message_type=welcome)
     message = make_message()
     result = ace.send(message)
     assert result.for_channel(ChannelType.EMAIL).status is DeliveryStatus.SENT
@@ -80,7 +81,7 @@ def test_a_disabled_message_type_is_not_sent_and_the_log_says_so(welcome):
 def test_opt_outs_stop_non_transactional_messages(welcome, opt_out):
     if opt_out.get("message_type"):
         opt_out["message_type"] = welcome
-    saved = OptOut.objects.create(**opt_out)
+    saved = OptOutFactory(**opt_out)
     message = make_message()
     row = assert_denied(message, send_email(message))
     assert row.policy.startswith(f"opt-out #{saved.pk}")
@@ -89,12 +90,12 @@ def test_opt_outs_stop_non_transactional_messages(welcome, opt_out):
 
 
 def test_an_opt_out_of_another_category_does_not_apply(welcome):
-    OptOut.objects.create(email="ann@example.com", category="course-updates")
+    OptOutFactory(email="ann@example.com", category="course-updates")
     assert send_email(make_message())[1] is not None
 
 
 def test_transactional_messages_bypass_opt_outs(welcome):
-    OptOut.objects.create(email="ann@example.com", category="marketing")
+    OptOutFactory(email="ann@example.com", category="marketing")
     assert send_email(make_message(options={"transactional": True}))[1] is not None
     welcome.transactional = True  # or the admin marks the type transactional
     welcome.save()
@@ -102,14 +103,14 @@ def test_transactional_messages_bypass_opt_outs(welcome):
 
 
 def test_deny_rules_apply_to_transactional_messages_too(welcome):
-    rule = PolicyRule.objects.create(kind="deny", message_type=welcome)
+    rule = PolicyRuleFactory(kind="deny", message_type=welcome)
     message = make_message(options={"transactional": True})
     assert_denied(message, send_email(message), rule.label)
 
 
 def test_frequency_cap_counts_sent_non_transactional_messages(welcome):
-    cap = PolicyRule.objects.create(kind="frequency_cap", max_messages=2, period_seconds=86400,
-                                    description="two a day")
+    cap = PolicyRuleFactory(kind="frequency_cap", max_messages=2, period_seconds=86400,
+                            description="two a day")
     assert send_email(make_message())[1] is not None
     assert send_email(make_message(options={"transactional": True}))[1] is not None  # not counted
     assert send_email(make_message())[1] is not None
@@ -122,7 +123,7 @@ def test_frequency_cap_counts_sent_non_transactional_messages(welcome):
 
 
 def test_frequency_cap_period_and_scope(welcome):
-    PolicyRule.objects.create(kind="frequency_cap", max_messages=1, period_seconds=3600, category="marketing")
+    PolicyRuleFactory(kind="frequency_cap", max_messages=1, period_seconds=3600, category="marketing")
     assert send_email(make_message())[1] is not None
     # An old delivery is outside the period: move the first one back two hours.
     DeliveryLog.objects.update(created_at=DeliveryLog.objects.get().created_at.replace(year=2000))

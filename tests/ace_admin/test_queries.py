@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ace_admin.models import ChannelRoute, MessageType, PolicyRule, Template
+from ace_admin.models import Template
 from tests.ace_admin.conftest import html_of, make_message, send_email
+from tests.factories import ChannelRouteFactory, MessageTypeFactory, PolicyRuleFactory, TemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +18,16 @@ BODY = "ace_admin_tests/edx_ace/welcome/email/body.html"
 @pytest.fixture
 def admin_configured():
     """A type with DB templates (body and layout), a route, a deny rule for push and a frequency cap."""
-    welcome = MessageType.objects.create(app_label="ace_admin_tests", name="welcome", category="marketing")
-    Template.objects.create(name=BODY, content='{% extends "ace_admin_tests/layout.html" %}'
-                                              "{% block content %}DB body {{ first_name }}{% endblock %}")
-    Template.objects.create(name="ace_admin_tests/layout.html",
-                            content="<html><body>DB-LAYOUT {% block content %}{% endblock %}</body></html>")
-    Template.objects.create(name="ace_admin_tests/edx_ace/welcome/email/subject.txt", content="DB subject",
-                            language="fr")
-    ChannelRoute.objects.create(order=1, message_type=welcome, channel_type="email", channel_name="django_email")
-    PolicyRule.objects.create(kind="deny", channel_type="push", category="marketing")
-    PolicyRule.objects.create(kind="frequency_cap", max_messages=100, period_seconds=86400)
+    welcome = MessageTypeFactory(app_label="ace_admin_tests", name="welcome", category="marketing")
+    TemplateFactory(name=BODY, content='{% extends "ace_admin_tests/layout.html" %}'
+                                      "{% block content %}DB body {{ first_name }}{% endblock %}")
+    TemplateFactory(name="ace_admin_tests/layout.html",
+                    content="<html><body>DB-LAYOUT {% block content %}{% endblock %}</body></html>")
+    TemplateFactory(name="ace_admin_tests/edx_ace/welcome/email/subject.txt", content="DB subject",
+                    language="fr")
+    ChannelRouteFactory(order=1, message_type=welcome, channel_type="email", channel_name="django_email")
+    PolicyRuleFactory(kind="deny", channel_type="push", category="marketing")
+    PolicyRuleFactory(kind="frequency_cap", max_messages=100, period_seconds=86400)
     return welcome
 
 

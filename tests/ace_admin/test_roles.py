@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,25 @@ from django.urls import reverse
 from ace_admin import groups
 from ace_admin.groups import EDITORS, MANAGERS, PRIVACY_OFFICERS
 from ace_admin.models import (
-    Audience,
     AudienceMember,
-    Campaign,
     CampaignRun,
     DeliveryLog,
-    MessageType,
     OptOut,
     Suppression,
     Template,
     identity_hash,
+)
+from tests.factories import (
+    AudienceFactory,
+    AudienceMemberFactory,
+    CampaignFactory,
+    CampaignRunFactory,
+    DeliveryLogFactory,
+    MessageTypeFactory,
+    OptOutFactory,
+    StaffFactory,
+    SuppressionFactory,
+    TemplateFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +46,7 @@ SENDER = {"transactional": "on", "from_address": "Bank Security <security@bank.e
 
 
 def member_of(group_name: str, username: str) -> User:
-    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+    return StaffFactory(username=username, role=group_name)
 
 
 @pytest.fixture
@@ -58,8 +64,8 @@ def as_role(client):
 
 @pytest.fixture
 def newsletter(db):
-    return MessageType.objects.create(app_label="tests", name="greeting", category="news",
-                                      sample_context={"first_name": "Ada", "code": "C0DE"})
+    return MessageTypeFactory(app_label="tests", name="greeting", category="news",
+                              sample_context={"first_name": "Ada", "code": "C0DE"})
 
 
 def change_data(message_type, **fields) -> dict:
@@ -73,11 +79,9 @@ def change_data(message_type, **fields) -> dict:
 
 
 def log_row(address="ada@example.org", **fields) -> DeliveryLog:
-    values = {"message_uuid": uuid.uuid4(), "app_label": "tests", "message_name": "greeting", "recipient_id": "42",
-              "recipient_address": address, "channel_type": "email", "channel_name": "django_email",
-              "status": "sent"}
-    values.update(fields)
-    return DeliveryLog.objects.create(**values)
+    """A "sent" email to user 42 of tests.greeting (the factory's defaults), at ``address``."""
+    return DeliveryLogFactory(**{"message_name": "greeting", "recipient_id": "42", "recipient_address": address,
+                                 **fields})
 
 
 # --- the groups: migration, live definition, ace_groups ----------------------------------------------------------
@@ -140,7 +144,7 @@ def test_manager_changes_the_sender_and_seeds_within_the_cap(as_role, newsletter
 
 def test_editor_cannot_publish_and_new_templates_are_drafts(as_role, newsletter):
     editor = as_role(EDITORS)
-    draft = Template.objects.create(name="tests/edx_ace/greeting/email/subject.txt", content="Hi", published=False)
+    draft = TemplateFactory(name="tests/edx_ace/greeting/email/subject.txt", content="Hi", published=False)
     editor.post(reverse("admin:ace_admin_template_changelist"), {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
     assert not draft.published
@@ -199,8 +203,8 @@ def test_editor_cannot_open_operations_and_privacy_pages(as_role, model):
 
 
 def test_editor_sees_campaigns_but_cannot_change_or_run_them(as_role, newsletter):
-    campaign = Campaign.objects.create(name="Weekly", message_type=newsletter,
-                                       audience=Audience.objects.create(name="All"), schedule=Campaign.SCHEDULE_NONE)
+    campaign = CampaignFactory(name="Weekly", message_type=newsletter,
+                               audience=AudienceFactory(name="All"))
     editor = as_role(EDITORS)
     assert editor.get(reverse("admin:ace_admin_campaign_changelist")).status_code == 200
     assert editor.get(reverse("admin:ace_admin_campaign_add")).status_code == 403
@@ -215,9 +219,8 @@ def test_editor_sees_campaigns_but_cannot_change_or_run_them(as_role, newsletter
 
 def test_manager_runs_campaigns_and_imports_audiences(as_role, newsletter, mailoutbox,
                                                       django_capture_on_commit_callbacks):
-    audience = Audience.objects.create(name="Two")
-    campaign = Campaign.objects.create(name="Weekly", message_type=newsletter, audience=audience,
-                                       schedule=Campaign.SCHEDULE_NONE)
+    audience = AudienceFactory(name="Two")
+    campaign = CampaignFactory(name="Weekly", message_type=newsletter, audience=audience)
     manager = as_role(MANAGERS)
     for name in ("campaign_changelist", "campaign_add", "campaignrun_changelist", "audience_add"):
         assert manager.get(reverse(f"admin:ace_admin_{name}")).status_code == 200, name
@@ -233,13 +236,13 @@ def test_manager_runs_campaigns_and_imports_audiences(as_role, newsletter, mailo
 
 
 def test_manager_lifts_a_suppression_but_cannot_erase(as_role):
-    entry = Suppression.objects.create(email="gone@example.org", reason="bounce")
+    entry = SuppressionFactory(email="gone@example.org", reason="bounce")
     manager = as_role(MANAGERS)
     manager.post(reverse("admin:ace_admin_suppression_changelist"), {"action": "lift", "_selected_action": [entry.pk]})
     entry.refresh_from_db()
     assert entry.lifted_at is not None
 
-    OptOut.objects.create(email="ann@example.org", category="news")
+    OptOutFactory(email="ann@example.org", category="news")
     assert manager.get(reverse("admin:ace_admin_erase_recipient")).status_code == 403
     assert manager.post(reverse("admin:ace_admin_erase_recipient"),
                         {"identifier": "ann@example.org", "confirm": "on"}).status_code == 403
@@ -255,8 +258,8 @@ def test_manager_lifts_a_suppression_but_cannot_erase(as_role):
 
 
 def test_privacy_officer_erases_and_exports_opt_outs(as_role, newsletter):
-    OptOut.objects.create(email="ann@example.org", category="news")
-    OptOut.objects.create(email="bob@example.org", category="news")
+    OptOutFactory(email="ann@example.org", category="news")
+    OptOutFactory(email="bob@example.org", category="news")
     officer = as_role(PRIVACY_OFFICERS)
     response = officer.post(reverse("admin:ace_admin_optout_export"), {
         "format": "0", "resource": "0", **{f"optoutresource_{name}": "on" for name in ("email", "category")}})
@@ -276,7 +279,7 @@ def test_privacy_officer_erases_and_exports_opt_outs(as_role, newsletter):
 
 
 def test_privacy_officer_cannot_edit_content_routes_or_lift(as_role, newsletter):
-    entry = Suppression.objects.create(email="gone@example.org", reason="bounce")
+    entry = SuppressionFactory(email="gone@example.org", reason="bounce")
     officer = as_role(PRIVACY_OFFICERS)
     for name in ("messagetype_changelist", "template_changelist", "channelroute_changelist", "campaign_add"):
         assert officer.get(reverse(f"admin:ace_admin_{name}")).status_code == 403, name
@@ -307,21 +310,19 @@ def test_editor_sees_delivery_log_addresses_masked_everywhere(as_role):
 
 
 def test_editor_sees_campaign_run_failures_masked(as_role, newsletter):
-    campaign = Campaign.objects.create(name="Weekly", message_type=newsletter,
-                                       audience=Audience.objects.create(name="All"), schedule=Campaign.SCHEDULE_NONE)
-    run = CampaignRun.objects.create(campaign=campaign, recipients=1)
+    campaign = CampaignFactory(name="Weekly", message_type=newsletter,
+                               audience=AudienceFactory(name="All"))
+    run = CampaignRunFactory(campaign=campaign, recipients=1)
     log_row(address="bob@example.org", status="failed", error="550 <bob@example.org> unknown", campaign_run=run)
     page = as_role(EDITORS).get(reverse("admin:ace_admin_campaignrun_change", args=[run.pk])).content.decode()
     assert "b***@example.org" in page and "bob@example.org" not in page
 
 
 def test_a_viewer_without_the_address_permission_gets_masked_suppressions_opt_outs_and_exports(client):
-    Suppression.objects.create(email="gone@example.org", reason="bounce", details="550 <gone@example.org> gone")
-    OptOut.objects.create(email="ann@example.org", category="news")
-    AudienceMember.objects.create(audience=Audience.objects.create(name="All"), email="cy@example.org")
-    viewer = User.objects.create_user("viewer", "viewer@example.org", "pw", is_staff=True)
-    viewer.user_permissions.add(*Permission.objects.filter(
-        codename__in=["view_suppression", "view_optout", "view_audiencemember"]))
+    SuppressionFactory(email="gone@example.org", reason="bounce", details="550 <gone@example.org> gone")
+    OptOutFactory(email="ann@example.org", category="news")
+    AudienceMemberFactory(audience=AudienceFactory(name="All"), email="cy@example.org")
+    viewer = StaffFactory(username="viewer", permissions=["view_suppression", "view_optout", "view_audiencemember"])
     client.force_login(viewer)
     for model, hidden, shown in (("suppression", "gone@example.org", "g***@example.org"),
                                  ("optout", "ann@example.org", "a***@example.org"),
@@ -356,8 +357,8 @@ def test_seed_sends_are_capped_at_ten_and_skip_suppressed_and_erased(as_role, ne
     seeds = [f"qa{n}@example.org" for n in range(12)]  # a list saved before the cap existed
     newsletter.seed_addresses = "\n".join(seeds)
     newsletter.save()
-    Suppression.objects.create(email="qa1@example.org", reason="bounce")
-    Suppression.objects.create(address_hash=identity_hash("qa2@example.org"), reason="erased")
+    SuppressionFactory(email="qa1@example.org", reason="bounce")
+    SuppressionFactory(address_hash=identity_hash("qa2@example.org"), reason="erased")
     editor = as_role(EDITORS)
     page = send_test(editor, newsletter, recipients="seeds").content.decode()
     assert "Test not sent to qa1@example.org: the address is suppressed." in page
@@ -382,8 +383,8 @@ def test_test_sends_are_rate_limited_per_user(as_role, newsletter, smtp_settings
 
 
 def test_editor_previews_unsaved_inline_edits_although_published_is_read_only(as_role, newsletter):
-    subject = Template.objects.create(name="tests/edx_ace/greeting/email/subject.txt", content="Saved subject",
-                                      message_type=newsletter)
+    subject = TemplateFactory(name="tests/edx_ace/greeting/email/subject.txt", content="Saved subject",
+                              message_type=newsletter)
     editor = as_role(EDITORS)
     data = {"_ace_preview": "1", "templates-TOTAL_FORMS": "1", "templates-0-id": str(subject.pk),
             "templates-0-name": subject.name, "templates-0-language": "", "templates-0-site": "",

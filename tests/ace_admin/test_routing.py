@@ -10,8 +10,9 @@ from ace import ace
 from ace.channel import ChannelType
 from ace.outcome import DeliveryStatus
 from ace.settings import reload_all
-from ace_admin.models import ChannelRoute, DeliveryLog, MessageType
+from ace_admin.models import ChannelRoute, DeliveryLog
 from tests.ace_admin.conftest import make_message
+from tests.factories import ChannelRouteFactory, MessageTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def both_email_channels(settings, file_channel_dir):
 
 @pytest.fixture
 def welcome():
-    return MessageType.objects.create(app_label="ace_admin_tests", name="welcome", category="marketing")
+    return MessageTypeFactory(app_label="ace_admin_tests", name="welcome", category="marketing")
 
 
 def channel_used(message) -> str:
@@ -51,7 +52,7 @@ def test_without_routes_the_settings_decide():
 
 
 def test_a_route_for_the_message_type(welcome, both_email_channels):
-    ChannelRoute.objects.create(order=10, message_type=welcome, channel_type="email", channel_name="file_email")
+    ChannelRouteFactory(order=10, message_type=welcome, channel_type="email", channel_name="file_email")
     assert channel_used(make_message()) == "file_email"
     (eml,) = eml_files(both_email_channels)
     assert "Welcome Ann (file)" in eml.read_text()
@@ -59,8 +60,8 @@ def test_a_route_for_the_message_type(welcome, both_email_channels):
 
 
 def test_routes_by_category_and_transactional_flag_in_order(welcome):
-    ChannelRoute.objects.create(order=20, category="marketing", channel_type="email", channel_name="file_email")
-    ChannelRoute.objects.create(order=10, transactional=True, channel_type="email", channel_name="django_email")
+    ChannelRouteFactory(order=20, category="marketing", channel_type="email", channel_name="file_email")
+    ChannelRouteFactory(order=10, transactional=True, channel_type="email", channel_name="django_email")
     assert channel_used(make_message()) == "file_email"
     assert channel_used(make_message(options={"transactional": True})) == "django_email"  # order 10 first
     ChannelRoute.objects.filter(order=20).update(enabled=False)  # a bulk admin action
@@ -68,13 +69,13 @@ def test_routes_by_category_and_transactional_flag_in_order(welcome):
 
 
 def test_a_route_for_non_transactional_messages_only(welcome):
-    ChannelRoute.objects.create(order=10, transactional=False, channel_type="email", channel_name="file_email")
+    ChannelRouteFactory(order=10, transactional=False, channel_type="email", channel_name="file_email")
     assert channel_used(make_message()) == "file_email"
     assert channel_used(make_message(options={"transactional": True})) == "django_email"
 
 
 def test_a_route_to_a_channel_disabled_since_is_ignored(welcome, settings):
-    ChannelRoute.objects.create(order=10, message_type=welcome, channel_type="email", channel_name="file_email")
+    ChannelRouteFactory(order=10, message_type=welcome, channel_type="email", channel_name="file_email")
     settings.ACE_ENABLED_CHANNELS = ["django_email", "file_push"]
     reload_all()
     assert channel_used(make_message()) == "django_email"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -15,6 +14,7 @@ from ace.outcome import DeliveryStatus
 from ace.settings import reload_all
 from ace_admin.models import DeliveryLog, Template
 from tests.ace_admin.conftest import html_of, make_message, send_email
+from tests.factories import TemplateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def planted(settings):
     settings.ACE_CHANNEL_BRAZE_REST_ENDPOINT = "http://127.0.0.1:9"
     settings.ACE_ENABLED_CHANNELS = ["django_email", "sailthru_email", "braze_email"]
     reload_all()
-    get_user_model().objects.create_user("other", OTHER_USER_EMAIL, "planted-password-0007")
+    UserFactory(username="other", email=OTHER_USER_EMAIL, password="planted-password-0007")
     return [*SECRETS.values(), OTHER_USER_EMAIL, "planted-password-0007"]
 
 
@@ -92,7 +92,7 @@ def delivered_text(email) -> str:
 def test_templates_cannot_reach_secrets_through_the_context(planted):
     message = make_message(context={"note": "own context is fine"})
     channel = channels().get_channel_by_name(message_channel_type(), "django_email")
-    Template.objects.create(name=BODY, content=probe_template(message, channel) + "\n{{ note }}")
+    TemplateFactory(name=BODY, content=probe_template(message, channel) + "\n{{ note }}")
     _, email = send_email(message)
     text = delivered_text(email)
     assert "own context is fine" in text and "[channel.name]=django_email" in text
@@ -139,7 +139,7 @@ def test_invalid_or_unsafe_templates_are_refused_on_save_and_nothing_is_stored(c
 
 
 def test_a_forbidden_tag_written_around_validation_is_not_rendered():
-    Template.objects.create(name=BODY, content="fine")
+    TemplateFactory(name=BODY, content="fine")
     with connection.cursor() as cursor:  # bypasses the model, as an old release or raw SQL might
         cursor.execute("UPDATE ace_admin_template SET content = %s", ["{% debug %}"])
     from ace_admin.stamp import bump_templates
@@ -157,7 +157,7 @@ def test_a_forbidden_tag_written_around_validation_is_not_rendered():
     '{% for i in rows %}{% include "ace_admin_tests/footer.html" %}{{ chunk }}{% endfor %}',
 ])
 def test_a_template_rendering_megabytes_is_stopped_and_nothing_is_sent(content):
-    Template.objects.create(name=BODY, content=content)
+    TemplateFactory(name=BODY, content=content)
     message = make_message(context={"rows": list(range(5000)), "chunk": "x" * 1000})
     result, email = send_email(message)
     assert email is None and len(mail.outbox) == 0
@@ -172,7 +172,7 @@ def test_a_template_taking_too_long_is_stopped(settings):
     settings.ACE_ADMIN_TEMPLATE_MAX_SECONDS = 0.05
     settings.ACE_ADMIN_TEMPLATE_MAX_NODES = 10**9  # the clock, not the node count, must stop this one
     # 4000 x 4000 loop turns: far longer than the limit if nothing stopped it.
-    Template.objects.create(name=BODY, content="{% for a in rows %}{% for b in rows %}{% endfor %}{% endfor %}")
+    TemplateFactory(name=BODY, content="{% for a in rows %}{% for b in rows %}{% endfor %}{% endfor %}")
     message = make_message(context={"rows": list(range(4000))})
     result, email = send_email(message)
     assert email is None and result[0].status is DeliveryStatus.TEMPLATE_ERROR
@@ -180,6 +180,6 @@ def test_a_template_taking_too_long_is_stopped(settings):
 
 
 def test_a_template_within_limits_renders_normally():
-    Template.objects.create(name=BODY, content="{% for i in rows %}{{ i }},{% endfor %}")
+    TemplateFactory(name=BODY, content="{% for i in rows %}{{ i }},{% endfor %}")
     _, email = send_email(make_message(context={"rows": list(range(100))}))
     assert "0,1,2," in html_of(email) and "99," in html_of(email)

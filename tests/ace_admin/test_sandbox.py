@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.template import Context, engines
@@ -22,10 +21,10 @@ from django.utils.translation import gettext_lazy
 from ace.channel import channels
 from ace.outcome import DeliveryStatus
 from ace_admin.content.safety import GuardedTemplate
-from ace_admin.groups import EDITORS
 from ace_admin.models import DeliveryLog, MessageType, Template
 from tests.ace_admin.conftest import html_of, make_message, send_email
 from tests.ace_admin.hostile_templates import HOSTILE
+from tests.factories import EditorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +75,7 @@ def assert_clean(texts, secrets, secret_file):
 def test_hostile_template_saved_and_sent(payload, planted):
     secrets, secret_file = planted
     try:
-        Template.objects.create(name=BODY, content=payload)
+        Template.objects.create(name=BODY, content=payload)  # the model's own check is under test
     except ValidationError as refused:  # refused at save, with a message that leaks nothing
         assert_clean(refused.messages, secrets, secret_file)
         assert not Template.objects.exists()
@@ -94,8 +93,7 @@ def test_hostile_template_saved_and_sent(payload, planted):
 
 @pytest.fixture
 def editor(client, django_user_model):
-    user = django_user_model.objects.create_user("editor", "editor@example.org", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=EDITORS))
+    user = EditorFactory(username="editor")
     client.force_login(user)
     return user
 

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from ace_admin import stamp
-from ace_admin.models import Audience, AudienceMember, Campaign, MessageType
-
-
-@pytest.fixture(autouse=True)
-def _fresh_stamp():
-    stamp.bump_templates()
-    yield
-    stamp.bump_templates()
+from ace_admin.models import Audience, AudienceMember, Campaign
+from tests.factories import AudienceFactory, AudienceMemberFactory, CampaignFactory, MessageTypeFactory
 
 
 @pytest.fixture
 def greeting(db):
     """The message type whose templates are tests/templates/tests/edx_ace/greeting/email/."""
-    return MessageType.objects.create(app_label="tests", name="greeting", category="marketing")
+    return MessageTypeFactory(app_label="tests", name="greeting", category="marketing")
 
 
 def make_audience(size: int, name="Subscribers", domain="example.org") -> Audience:
-    audience = Audience.objects.create(name=name)
+    """An imported list of ``size`` people p1@domain, p2@domain... (user ids "1", "2"..., first names P1, P2...)."""
+    audience = AudienceFactory(name=name)
     AudienceMember.objects.bulk_create(
-        AudienceMember(audience=audience, email=f"p{number}@{domain}", lms_user_id=str(number),
-                       context={"first_name": f"P{number}"}) for number in range(1, size + 1))
+        AudienceMemberFactory.build(audience=audience, email=f"p{number}@{domain}", lms_user_id=str(number),
+                                    context={"first_name": f"P{number}"}) for number in range(1, size + 1))
     return audience
 
 
@@ -33,7 +27,7 @@ def make_campaign(message_type, audience, **fields) -> Campaign:
     values = {"name": "Greetings", "context": {"code": "C0DE", "site": "example.org"},
               "schedule": Campaign.SCHEDULE_NONE}
     values.update(fields)
-    return Campaign.objects.create(message_type=message_type, audience=audience, **values)
+    return CampaignFactory(message_type=message_type, audience=audience, **values)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ace_admin.campaigns import tasks
-from ace_admin.models import Audience, AudienceMember, CampaignBatch, CampaignRun, DeliveryLog
+from ace_admin.models import AudienceMember, CampaignBatch, CampaignRun, DeliveryLog
 from tests.campaigns.conftest import make_audience, make_campaign
+from tests.factories import AudienceFactory, AudienceMemberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,8 @@ def _import(client, audience, name, data):
 
 
 def test_a_csv_import_adds_the_valid_people_and_reports_and_counts_the_rest(admin_client):
-    audience = Audience.objects.create(name="List")
-    AudienceMember.objects.create(audience=audience, email="dee@example.org")
+    audience = AudienceFactory(name="List")
+    AudienceMemberFactory(audience=audience, email="dee@example.org")
     response = _import(admin_client, audience, "people.csv", CSV)
     assert response.status_code == 200
     page = response.content.decode()
@@ -61,7 +62,7 @@ def test_an_excel_import(admin_client):
     sheet.append(["xl2@example.org", None, "Yan"])
     data = io.BytesIO()
     book.save(data)
-    audience = Audience.objects.create(name="Excel")
+    audience = AudienceFactory(name="Excel")
     response = _import(admin_client, audience, "people.xlsx", data.getvalue())
     assert "Nothing imported: 1 invalid row(s)" in response.content.decode()
     assert "row 3: bad@ is not a valid email address" in response.content.decode()
@@ -76,7 +77,7 @@ def test_an_excel_import(admin_client):
 
 
 def test_a_file_without_an_email_column_is_refused_and_adds_nobody(admin_client):
-    audience = Audience.objects.create(name="List")
+    audience = AudienceFactory(name="List")
     response = _import(admin_client, audience, "people.csv", b"name,phone\nAnn,123\n")
     assert "needs an &#x27;email&#x27; column" in response.content.decode()
     assert not audience.members.exists()

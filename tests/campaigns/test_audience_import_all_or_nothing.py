@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ace_admin.campaigns import audiences
-from ace_admin.models import Audience
+from tests.factories import AudienceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def _file(bad_row: int, rows: int = 2500) -> bytes:
 
 
 def test_one_over_long_user_id_refuses_the_whole_file_with_its_row_number(admin_client):
-    audience = Audience.objects.create(name="List")
+    audience = AudienceFactory(name="List")
     url = reverse("admin:ace_admin_audience_import", args=[audience.pk])
     response = admin_client.post(url, {"file": SimpleUploadedFile("people.csv", _file(bad_row=2400))})
     assert response.status_code == 200
@@ -32,7 +32,7 @@ def test_one_over_long_user_id_refuses_the_whole_file_with_its_row_number(admin_
 
 
 def test_every_column_is_checked_and_a_good_file_imports_whole():
-    audience = Audience.objects.create(name="List")
+    audience = AudienceFactory(name="List")
     data = (b"email,lms_user_id,language\n"
             + b"a" * 250 + b"@example.org,1,en\n"
             + b"ok@example.org,2," + b"x" * 30 + b"\n"
@@ -47,7 +47,7 @@ def test_every_column_is_checked_and_a_good_file_imports_whole():
 
 def test_an_oversized_list_is_refused_before_it_is_read(admin_client, settings):
     settings.ACE_ADMIN_IMPORT_MAX_BYTES = 1000
-    audience = Audience.objects.create(name="List")
+    audience = AudienceFactory(name="List")
     url = reverse("admin:ace_admin_audience_import", args=[audience.pk])
     response = admin_client.post(url, {"file": SimpleUploadedFile("people.csv", _file(bad_row=0, rows=200))})
     assert "imports accept at most 1000 bytes" in response.content.decode()

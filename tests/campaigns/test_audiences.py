@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from ace_admin.campaigns import audiences
 from ace_admin.models import Audience
 from tests.campaigns.conftest import make_audience
+from tests.factories import AudienceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_unknown_groups_and_missing_settings_are_explained():
 
 
 def test_import_refuses_unknown_formats_and_non_utf8_csv():
-    audience = Audience.objects.create(name="List")
+    audience = AudienceFactory(name="List")
     with pytest.raises(ValidationError, match="Unsupported file type"):
         audiences.import_members(audience, b"email\n", "ods")
     with pytest.raises(ValidationError, match="not UTF-8"):

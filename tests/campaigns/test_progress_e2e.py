@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from ace_admin.models import CampaignRun, DeliveryLog, MessageType
+from ace_admin.models import CampaignRun, DeliveryLog
 from tests.campaigns.conftest import make_audience, make_campaign
 from tests.e2e.conftest import CHROMIUM, admin_page, browser, live_url, page, staff_user  # noqa: F401
+from tests.factories import CampaignRunFactory, MessageTypeFactory
 
 pytestmark = [
     pytest.mark.e2e,
@@ -24,8 +25,8 @@ def _row(run, number, status):
 
 
 def test_the_progress_bar_moves_while_the_run_goes_on(admin_page, live_url):  # noqa: F811 (fixtures)
-    greeting = MessageType.objects.create(app_label="tests", name="greeting")
-    run = CampaignRun.objects.create(campaign=make_campaign(greeting, make_audience(4)), recipients=4)
+    greeting = MessageTypeFactory(app_label="tests", name="greeting")
+    run = CampaignRunFactory(campaign=make_campaign(greeting, make_audience(4)), recipients=4)
     DeliveryLog.objects.bulk_create([_row(run, 1, "sent"), _row(run, 2, "sent"), _row(run, 3, "failed"),
                                      _row(run, 4, "sending")])
 

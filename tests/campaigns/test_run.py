@@ -6,8 +6,16 @@ import pytest
 from django.core import mail
 
 from ace_admin.campaigns import tasks
-from ace_admin.models import CampaignBatch, CampaignRun, DeliveryLog, OptOut
+from ace_admin.models import CampaignBatch, CampaignRun, DeliveryLog
 from tests.campaigns.conftest import make_audience, make_campaign
+from tests.factories import (
+    AudienceFactory,
+    CampaignBatchFactory,
+    CampaignRunFactory,
+    MessageTypeFactory,
+    OptOutFactory,
+    SuppressionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +95,7 @@ def test_same_person_twice_in_a_code_audience_gets_one_message(greeting, run_on_
                 yield audiences.Row(email=f"t{number}@example.org", lms_user_id=number, context={"first_name": "T"})
 
     settings.ACE_CAMPAIGN_BATCH_SIZE = 2
-    audience = Audience.objects.create(name="Twice", kind=Audience.KIND_CODE, code_name="tests.twice")
+    audience = AudienceFactory(name="Twice", kind=Audience.KIND_CODE, code_name="tests.twice")
     run = run_on_commit(tasks.start_run, make_campaign(greeting, audience))
     assert sorted(m.to[0] for m in mail.outbox) == ["t0@example.org", "t1@example.org", "t2@example.org"]
     run.refresh_from_db()
@@ -95,7 +103,7 @@ def test_same_person_twice_in_a_code_audience_gets_one_message(greeting, run_on_
 
 
 def test_opt_outs_deny_and_are_counted(greeting, run_on_commit):
-    OptOut.objects.create(email="p2@example.org", category="marketing")
+    OptOutFactory(email="p2@example.org", category="marketing")
     run = run_on_commit(tasks.start_run, make_campaign(greeting, make_audience(3)))
     run.refresh_from_db()
     assert (run.sent, run.denied) == (2, 1)
@@ -113,8 +121,8 @@ def test_campaign_messages_are_logged_once(greeting, run_on_commit):
 def test_demo_code_audience(greeting, run_on_commit):
     from ace_admin.models import Audience
 
-    audience = Audience.objects.create(name="Demo", kind=Audience.KIND_CODE, code_name="demo.sample_learners",
-                                       params={"count": 7, "domain": "demo.example"})
+    audience = AudienceFactory(name="Demo", kind=Audience.KIND_CODE, code_name="demo.sample_learners",
+                               params={"count": 7, "domain": "demo.example"})
     audience.full_clean()
     run = run_on_commit(tasks.start_run, make_campaign(greeting, audience))
     run.refresh_from_db()
@@ -139,14 +147,14 @@ def test_policies_for_a_whole_batch_take_the_same_few_queries_whatever_its_size(
 
 
 def test_batch_policy_checks_deny_what_single_checks_deny(greeting, run_on_commit):
-    from ace_admin.models import MessageType, Suppression
+    from ace_admin.models import Suppression
 
-    other = MessageType.objects.create(app_label="tests", name="other")
-    OptOut.objects.create(lms_user_id="1", message_type=greeting)  # this message type, by user id
-    OptOut.objects.create(email="p2@example.org")  # everything non-transactional
-    OptOut.objects.create(email="p3@example.org", message_type=other)  # another type: not denied
-    OptOut.objects.create(email="p4@example.org", category="other-category")  # another category: not denied
-    Suppression.objects.create(email="p5@example.org", reason=Suppression.REASON_BOUNCE)
+    other = MessageTypeFactory(app_label="tests", name="other")
+    OptOutFactory(lms_user_id="1", message_type=greeting)  # this message type, by user id
+    OptOutFactory(email="p2@example.org")  # everything non-transactional
+    OptOutFactory(email="p3@example.org", message_type=other)  # another type: not denied
+    OptOutFactory(email="p4@example.org", category="other-category")  # another category: not denied
+    SuppressionFactory(email="p5@example.org", reason=Suppression.REASON_BOUNCE)
     run = run_on_commit(tasks.start_run, make_campaign(greeting, make_audience(6)))
     statuses = dict(DeliveryLog.objects.filter(campaign_run=run).values_list("recipient_address", "status"))
     assert statuses == {"p1@example.org": "denied", "p2@example.org": "denied", "p3@example.org": "sent",
@@ -164,13 +172,13 @@ def test_the_watch_requeues_silent_batches_and_lost_ones_only_when_the_run_stall
     from django.utils import timezone
 
     settings.ACE_CAMPAIGN_LEASE_SECONDS = 60
-    run = CampaignRun.objects.create(campaign=make_campaign(greeting, make_audience(1)), audience_done=True)
+    run = CampaignRunFactory(campaign=make_campaign(greeting, make_audience(1)), audience_done=True)
     old = timezone.now() - timedelta(minutes=5)
-    silent = CampaignBatch.objects.create(run=run, recipients=[], status=CampaignBatch.RUNNING, heartbeat_at=old)
-    waiting = CampaignBatch.objects.create(run=run, recipients=[])
+    silent = CampaignBatchFactory(run=run, recipients=[], status=CampaignBatch.RUNNING, heartbeat_at=old)
+    waiting = CampaignBatchFactory(run=run, recipients=[])
     CampaignBatch.objects.filter(pk=waiting.pk).update(enqueued_at=old)
-    busy = CampaignBatch.objects.create(run=run, recipients=[], status=CampaignBatch.RUNNING,
-                                        heartbeat_at=timezone.now())
+    busy = CampaignBatchFactory(run=run, recipients=[], status=CampaignBatch.RUNNING,
+                                heartbeat_at=timezone.now())
     queued = []
     monkeypatch.setattr(tasks.send_batch, "delay", queued.append)
 

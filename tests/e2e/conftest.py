@@ -100,8 +100,9 @@ def live_url(live_server):
 @pytest.fixture
 def staff_user(transactional_db, django_user_model):
     """A superuser with an email address, password ``STAFF_PASSWORD``."""
-    return django_user_model.objects.create_superuser(
-        username="e2e-staff", email="staff@example.org", password=STAFF_PASSWORD, first_name="Erin")
+    from tests.factories import SuperuserFactory
+
+    return SuperuserFactory(username="e2e-staff", email="staff@example.org", password=STAFF_PASSWORD, first_name="Erin")
 
 
 def login(page, live_url, username: str, password: str = STAFF_PASSWORD) -> None:
@@ -128,14 +129,7 @@ def screenshot_dir():
 
 @pytest.fixture
 def demo_content(transactional_db):
-    """The demo fixture (message types with sample data, French DB templates, routes, a cap, an opt-out),
-    with ace_admin's shared stamp bumped so no process-level cache keeps an earlier test's rows."""
-    from django.core.management import call_command
+    """The demo fixture (message types with sample data, French DB templates, routes, a cap, an opt-out)."""
+    from tests.conftest import load_demo
 
-    from ace_admin import stamp
-    from ace_admin.models import MessageType
-
-    stamp.bump_templates()
-    call_command("loaddata", "fixtures/demo.json", verbosity=0)
-    yield {message_type.name: message_type for message_type in MessageType.objects.filter(app_label="demo")}
-    stamp.bump_templates()
+    return load_demo()

@@ -11,6 +11,7 @@ import pytest
 
 from ace_admin.models import Template
 from ace_admin.preview.csp import ADMIN_POLICY
+from tests.factories import TemplateFactory
 
 BODY = "demo/edx_ace/password_reset/email/body.html"
 PAYLOAD = (
@@ -25,7 +26,7 @@ PAYLOAD = (
 
 @pytest.fixture
 def hostile_template(demo_content):
-    return Template.objects.create(name=BODY, language="", content=PAYLOAD)
+    return TemplateFactory(name=BODY, language="", content=PAYLOAD)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from ace import ace
 from ace.channel import ChannelType
 from ace.message import Message
 from ace.recipient import Recipient
+from tests.factories import AudienceFactory, AudienceMemberFactory, CampaignFactory, MessageTypeFactory, TemplateFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +24,14 @@ BODY = ('<p>Hello</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a> · '
 def newsletter(transactional_db, settings, live_server):
     """Two marketing message types with DB templates; links in emails point at the live server."""
     from ace_admin import stamp
-    from ace_admin.models import MessageType, Template
 
     settings.ACE_PUBLIC_BASE_URL = live_server.url
     stamp.bump_templates()
-    types = {name: MessageType.objects.create(app_label=APP, name=name, category=category)
+    types = {name: MessageTypeFactory(app_label=APP, name=name, category=category)
              for name, category in (("news", "newsletter"), ("offers", "offers"))}
     for name in types:
-        Template.objects.create(name=f"{APP}/edx_ace/{name}/email/subject.txt", content=f"{name} subject")
-        Template.objects.create(name=f"{APP}/edx_ace/{name}/email/body.html", content=BODY)
+        TemplateFactory(name=f"{APP}/edx_ace/{name}/email/subject.txt", content=f"{name} subject")
+        TemplateFactory(name=f"{APP}/edx_ace/{name}/email/body.html", content=BODY)
     yield types
     stamp.bump_templates()
 
@@ -55,13 +55,13 @@ def run_campaign(message_type, emails):
     from django.core import mail
 
     from ace_admin.campaigns import tasks
-    from ace_admin.models import Audience, AudienceMember, Campaign, DeliveryLog
+    from ace_admin.models import DeliveryLog
 
-    audience = Audience.objects.create(name=f"list for {message_type.name}")
+    audience = AudienceFactory(name=f"list for {message_type.name}")
     for email in emails:
-        AudienceMember.objects.create(audience=audience, email=email, lms_user_id="7" if "ann" in email else "")
-    campaign = Campaign.objects.create(name=f"campaign {message_type.name}", message_type=message_type,
-                                       audience=audience, schedule=Campaign.SCHEDULE_NONE)
+        AudienceMemberFactory(audience=audience, email=email, lms_user_id="7" if "ann" in email else "")
+    campaign = CampaignFactory(name=f"campaign {message_type.name}", message_type=message_type,
+                               audience=audience)
     before = len(mail.outbox)
     run = tasks.start_run(campaign, trigger="hand")  # no surrounding transaction: queued and run at once
     rows = {row.recipient_address: row for row in DeliveryLog.objects.filter(campaign_run=run)}

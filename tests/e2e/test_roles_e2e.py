@@ -3,29 +3,21 @@ shown read-only (no input to type in), while the content fields stay editable an
 
 from __future__ import annotations
 
-from io import StringIO
-
-from django.contrib.auth.models import Group
-from django.core.management import call_command
-
 from ace_admin.groups import EDITORS, MANAGERS
-from ace_admin.models import MessageType
 from tests.e2e.conftest import STAFF_PASSWORD, browser, live_url, login, page  # noqa: F401
+from tests.factories import MessageTypeFactory, StaffFactory
 
 SENDING = ["transactional", "from_address", "reply_to", "seed_addresses"]
 
 
 def _staff(django_user_model, group: str, username: str):
-    if not Group.objects.filter(name=group).exists():  # a transactional test flushed what the migration made
-        call_command("ace_groups", stdout=StringIO())
-    user = django_user_model.objects.create_user(username, f"{username}@example.org", STAFF_PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    # StaffFactory re-creates the role groups when a transactional test flushed what the migration made.
+    return StaffFactory(username=username, password=STAFF_PASSWORD, role=group)
 
 
 def test_editor_sees_the_sender_fields_read_only(page, live_url, transactional_db, django_user_model,  # noqa: F811
                                                  screenshot_dir):
-    message_type = MessageType.objects.create(
+    message_type = MessageTypeFactory(
         app_label="tests", name="greeting", category="news", from_address="News <news@example.org>",
         reply_to="help@example.org", seed_addresses="qa@example.org")
     _staff(django_user_model, EDITORS, "eddie")
@@ -47,7 +39,7 @@ def test_editor_sees_the_sender_fields_read_only(page, live_url, transactional_d
 
 
 def test_manager_gets_inputs_for_the_sender_fields(page, live_url, transactional_db, django_user_model):  # noqa: F811
-    message_type = MessageType.objects.create(app_label="tests", name="greeting")
+    message_type = MessageTypeFactory(app_label="tests", name="greeting")
     _staff(django_user_model, MANAGERS, "maria")
     login(page, live_url, "maria")
     page.goto(live_url(f"/admin/ace_admin/messagetype/{message_type.pk}/change/"))

@@ -8,24 +8,16 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog, MessageType
+from ace_admin.models import Campaign, CampaignRun, DeliveryLog
+from tests.campaigns.conftest import make_audience, make_campaign
+from tests.factories import MessageTypeFactory
 from tests.integration.conftest import wait_for
 
 
-def _audience(size: int) -> Audience:
-    audience = Audience.objects.create(name=f"{size} people")
-    AudienceMember.objects.bulk_create(
-        AudienceMember(audience=audience, email=f"p{number}@example.org", lms_user_id=str(number),
-                       context={"first_name": f"P{number}"}) for number in range(1, size + 1))
-    return audience
-
-
 def _campaign(size: int, **fields) -> Campaign:
-    message_type = MessageType.objects.create(app_label="tests", name="greeting")
-    values = {"name": "Greetings", "context": {"code": "C0DE", "site": "example.org"},
-              "schedule": Campaign.SCHEDULE_NONE}
-    values.update(fields)
-    return Campaign.objects.create(message_type=message_type, audience=_audience(size), **values)
+    """The campaign tests' "Greetings" campaign (tests/campaigns/conftest.py) to ``size`` people p1@example.org..."""
+    return make_campaign(MessageTypeFactory(app_label="tests", name="greeting"),
+                         make_audience(size, name=f"{size} people"), **fields)
 
 
 def _finished_run(campaign):

@@ -15,6 +15,7 @@ from ace_admin.preview.render import (
     parse_context,
     render_preview,
 )
+from tests.factories import MessageTypeFactory, SiteFactory, TemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_syntax_error_names_the_template_and_line(preview_request):
 
 
 def test_error_in_an_included_file_names_that_file(preview_request, db):
-    Template.objects.create(name="ace/email/button.html", content="ok")
+    TemplateFactory(name="ace/email/button.html", content="ok")
     name = "demo/edx_ace/password_reset/email/body.html"
     overlay = {"ace/email/button.html": "a\n{{ url|nosuchfilter }}"}
     preview = render_preview(preview_request(language="en", overlay=overlay))
@@ -137,11 +138,10 @@ def test_html_over_102_kb_is_warned_about(preview_request):
 
 
 def test_site_picks_the_site_template(preview_request, db):
-    from django.contrib.sites.models import Site
 
-    site = Site.objects.create(domain="partner.example.org", name="Partner")
-    Template.objects.create(name="demo/edx_ace/password_reset/email/subject.txt", language="", site=site,
-                            content="Partner reset")
+    site = SiteFactory(domain="partner.example.org", name="Partner")
+    TemplateFactory(name="demo/edx_ace/password_reset/email/subject.txt", language="", site=site,
+                    content="Partner reset")
     assert render_preview(preview_request(language="en", site=site)).part("subject").value == "Partner reset"
     assert render_preview(preview_request(language="en")).part("subject").value != "Partner reset"
 
@@ -162,11 +162,10 @@ def test_sample_data_errors_are_explained(text, message):
 
 
 def test_push_parts_render_through_the_push_renderer(db):
-    from ace_admin.models import MessageType
     from ace_admin.preview.render import PreviewRequest
 
-    message_type = MessageType.objects.create(app_label="tests", name="greeting",
-                                              sample_context={"first_name": "Ada", "code": "1234"})
+    message_type = MessageTypeFactory(app_label="tests", name="greeting",
+                                      sample_context={"first_name": "Ada", "code": "1234"})
     preview = render_preview(PreviewRequest(message_type=message_type, context=dict(message_type.sample_context),
                                             channel_type=ChannelType.PUSH))
     assert preview.error is None

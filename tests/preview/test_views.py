@@ -8,15 +8,16 @@ import re
 import pytest
 from django.urls import reverse
 
-from ace_admin.models import DeliveryLog, OptOut, PolicyRule, Template
+from ace_admin.models import DeliveryLog, PolicyRule, Template
 from ace_admin.preview.csp import ADMIN_POLICY, RENDERED_EMAIL_POLICY
+from tests.factories import OptOutFactory, SuperuserFactory, TemplateFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(client, django_user_model):
-    user = django_user_model.objects.create_superuser("staff", "staff@example.org", "pw")
+    user = SuperuserFactory(username="staff", email="staff@example.org")
     client.force_login(user)
     return user
 
@@ -111,7 +112,7 @@ def test_message_type_form_preview_uses_inline_edits_for_the_language(client, st
 def test_frame_belongs_to_its_user(client, staff, demo, django_user_model):
     response = client.get(preview_url(demo["password_reset"]))
     src = re.search(r'<iframe id="ace-preview-frame"[^>]*\ssrc="([^"]+)"', response.content.decode())[1]
-    other = django_user_model.objects.create_superuser("other", "other@example.org", "pw")
+    other = SuperuserFactory(username="other")
     client.force_login(other)
     assert client.get(src).status_code == 404
 
@@ -128,7 +129,7 @@ def test_template_change_form_has_preview_button_under_csp(client, staff, demo):
 
 
 def test_non_staff_cannot_preview(client, demo, django_user_model):
-    user = django_user_model.objects.create_user("someone", "someone@example.org", "pw")
+    user = UserFactory(username="someone")
     client.force_login(user)
     response = client.get(preview_url(demo["password_reset"]))
     assert response.status_code == 302 and "/login/" in response["Location"]
@@ -152,7 +153,7 @@ def test_send_test_reaches_me_over_smtp_and_is_logged_as_test(client, staff, dem
 
 def test_send_test_ignores_opt_outs_and_caps_and_does_not_count(client, staff, demo, smtp_settings):
     newsletter = demo["newsletter"]
-    OptOut.objects.create(email="staff@example.org", category=newsletter.category or "")
+    OptOutFactory(email="staff@example.org", category=newsletter.category or "")
     PolicyRule.objects.filter(kind="frequency_cap").update(max_messages=1)
     for _ in range(2):
         assert "sent over" in send(client, newsletter).content.decode()
@@ -182,8 +183,8 @@ def test_send_test_reports_the_delivery_error(client, staff, demo, smtp_settings
 
 
 def test_layout_preview_renders_with_a_chosen_message_type(client, staff, demo):
-    layout = Template.objects.create(name="ace/email/button.html",
-                                     content='<a class="btn" href="{{ url }}">{{ label }}!</a>')
+    layout = TemplateFactory(name="ace/email/button.html",
+                             content='<a class="btn" href="{{ url }}">{{ label }}!</a>')
     url = reverse("admin:ace_admin_template_preview", args=[layout.pk])
     response = client.post(f"{url}?message_type={demo['password_reset'].pk}", {
         "_ace_preview": "1", "name": layout.name, "language": "", "site": "",

@@ -7,8 +7,8 @@ import pytest
 
 from ace.message import Message
 from ace.recipient import Recipient
-from ace_admin import stamp
 from tests.ace_admin.conftest import html_of, send_email  # noqa: F401  (shared helpers, used by the tests here)
+from tests.factories import MessageTypeFactory, TemplateFactory
 
 APP = "privacy_tests"
 BODY = ("<p>Hello {{ first_name }}</p>"
@@ -16,26 +16,19 @@ BODY = ("<p>Hello {{ first_name }}</p>"
         "<p><a href=\"{{ preferences_url }}\">Preferences</a></p>")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_stamp():
-    stamp.bump_templates()
-    yield
-    stamp.bump_templates()
-
 
 @pytest.fixture
 def message_types(db):
     """news (category newsletter), offers (category offers), receipt (transactional, category account)."""
-    from ace_admin.models import MessageType, Template
 
     types = {
-        "news": MessageType.objects.create(app_label=APP, name="news", category="newsletter"),
-        "offers": MessageType.objects.create(app_label=APP, name="offers", category="offers"),
-        "receipt": MessageType.objects.create(app_label=APP, name="receipt", category="account", transactional=True),
+        "news": MessageTypeFactory(app_label=APP, name="news", category="newsletter"),
+        "offers": MessageTypeFactory(app_label=APP, name="offers", category="offers"),
+        "receipt": MessageTypeFactory(app_label=APP, name="receipt", category="account", transactional=True),
     }
     for name in types:
-        Template.objects.create(name=f"{APP}/edx_ace/{name}/email/subject.txt", content=f"{name} subject")
-        Template.objects.create(name=f"{APP}/edx_ace/{name}/email/body.html", content=BODY)
+        TemplateFactory(name=f"{APP}/edx_ace/{name}/email/subject.txt", content=f"{name} subject")
+        TemplateFactory(name=f"{APP}/edx_ace/{name}/email/body.html", content=BODY)
     return types
 
 

@@ -7,7 +7,8 @@ import pytest
 from django.core.mail.backends.locmem import EmailBackend
 from django.test import Client
 
-from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog, OptOut
+from ace_admin.models import CampaignRun, DeliveryLog, OptOut
+from tests.factories import AudienceFactory, AudienceMemberFactory, CampaignFactory
 from tests.privacy.conftest import make_message, path_of, send_email, unsubscribe_link
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +46,10 @@ def test_unsubscribe_mid_run_stops_further_sends(message_types, observed, django
     links = {email: unsubscribe_link(send_email(make_message("news", user_id=None, email=email))[1])
              for email in ("c@example.com", "d@example.com")}
     mail.outbox.clear()
-    audience = Audience.objects.create(name="Newsletter")
+    audience = AudienceFactory(name="Newsletter")
     for email in people:
-        AudienceMember.objects.create(audience=audience, email=email)
-    campaign = Campaign.objects.create(name="Monday news", message_type=message_types["news"], audience=audience,
-                                       schedule=Campaign.SCHEDULE_NONE)
+        AudienceMemberFactory(audience=audience, email=email)
+    campaign = CampaignFactory(name="Monday news", message_type=message_types["news"], audience=audience)
     first = []
 
     def later_batch_unsubscribes(message):

@@ -7,7 +7,6 @@ import base64
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.core import signing
 from django.core.management import call_command
 from django.urls import reverse
@@ -17,6 +16,7 @@ from ace_admin.importing import SafeJSON
 from ace_admin.models import DeliveryLog, MessageType, OptOut, Template
 from ace_admin.privacy import links
 from tests.ace_admin.conftest import make_message as make_welcome
+from tests.factories import AudienceFactory, CampaignFactory, CampaignRunFactory, SuperuserFactory
 from tests.privacy.conftest import make_message, path_of, send_email, unsubscribe_link
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_links_from_before_encryption_keep_working(client, message_types):
 
 @pytest.fixture
 def superuser(client, db):
-    client.force_login(User.objects.create_superuser("boss", "boss@example.org", "pw"))
+    client.force_login(SuperuserFactory(username="boss"))
     return client
 
 
@@ -161,12 +161,11 @@ def test_a_template_with_versions_is_archived_when_deleted_from_its_message_type
 
 
 def test_a_campaign_with_runs_is_archived_and_cannot_run(superuser, message_types, settings):
-    from ace_admin.models import Audience, Campaign, CampaignRun
+    from ace_admin.models import Campaign, CampaignRun
 
-    audience = Audience.objects.create(name="People")
-    campaign = Campaign.objects.create(name="C", message_type=message_types["news"], audience=audience,
-                                       schedule=Campaign.SCHEDULE_NONE)
-    CampaignRun.objects.create(campaign=campaign, status=CampaignRun.DONE)
+    audience = AudienceFactory(name="People")
+    campaign = CampaignFactory(name="C", message_type=message_types["news"], audience=audience)
+    CampaignRunFactory(campaign=campaign, status=CampaignRun.DONE)
     response = superuser.post(reverse("admin:ace_admin_campaign_delete", args=[campaign.pk]), {"post": "yes"})
     assert response.status_code in (200, 403) and Campaign.objects.filter(pk=campaign.pk).exists()
     changelist = reverse("admin:ace_admin_campaign_changelist")

@@ -7,7 +7,6 @@ import json
 import pytest
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import models
@@ -15,6 +14,15 @@ from django.db import models
 from ace.errors import FatalChannelDeliveryError
 from ace.outcome import DeliveryStatus
 from ace_admin.models import DeliveryLog, OptOut, Suppression, identity_hash
+from tests.factories import (
+    AudienceFactory,
+    AudienceMemberFactory,
+    CampaignBatchFactory,
+    CampaignFactory,
+    CampaignRunFactory,
+    OptOutFactory,
+    SuperuserFactory,
+)
 from tests.privacy.conftest import make_message, send_email
 
 pytestmark = pytest.mark.django_db
@@ -53,24 +61,22 @@ def ann_everywhere(message_types, smtp_settings):
     [failed], _ = send_email(make_message("offers", email=ANN))  # reported in the outcome, not raised (edx-ace)
     assert isinstance(failed.error, FatalChannelDeliveryError)
     smtp_settings.reset()
-    opt_out = OptOut.objects.create(email=ANN, lms_user_id="7", category="offers", source="admin")
-    OptOut.objects.create(email=BOB, category="offers")
+    opt_out = OptOutFactory(email=ANN, lms_user_id="7", category="offers", source="admin")
+    OptOutFactory(email=BOB, category="offers")
     suppression.suppress(ANN, reason="bounce", details="550 <ann@example.com> No such user", source="django_email")
-    admin_user = User.objects.create_superuser("boss", "boss@example.org", "pw")
+    admin_user = SuperuserFactory(username="boss")
     LogEntry.objects.create(user=admin_user, content_type=ContentType.objects.get_for_model(OptOut),
                             object_id=str(opt_out.pk), object_repr=str(opt_out), action_flag=CHANGE,
                             change_message="changed")
     campaign_models = {model._meta.model_name for model in apps.get_app_config("ace_admin").get_models()}
     if "audiencemember" in campaign_models:
-        from ace_admin.models import Audience, AudienceMember, Campaign, CampaignBatch, CampaignRun
 
-        audience = Audience.objects.create(name="Newsletter list")
-        AudienceMember.objects.create(audience=audience, email=ANN, lms_user_id="7", context={"first_name": "Ann"})
-        AudienceMember.objects.create(audience=audience, email=BOB, lms_user_id="8")
-        campaign = Campaign.objects.create(name="Monday", message_type=message_types["news"], audience=audience,
-                                           schedule=Campaign.SCHEDULE_NONE)
-        run = CampaignRun.objects.create(campaign=campaign, trigger="hand")
-        CampaignBatch.objects.create(run=run, recipients=[
+        audience = AudienceFactory(name="Newsletter list")
+        AudienceMemberFactory(audience=audience, email=ANN, lms_user_id="7", context={"first_name": "Ann"})
+        AudienceMemberFactory(audience=audience, email=BOB, lms_user_id="8")
+        campaign = CampaignFactory(name="Monday", message_type=message_types["news"], audience=audience)
+        run = CampaignRunFactory(campaign=campaign, trigger="hand")
+        CampaignBatchFactory(run=run, recipients=[
             {"id": "7", "email": ANN, "lang": "", "ctx": {"first_name": "Ann"}},
             {"id": "8", "email": BOB, "lang": "", "ctx": {}}])
     assert traces_of(ANN), "the fixture must put Ann's address somewhere"

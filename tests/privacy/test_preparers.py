@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ace import ace
 from ace.channel import ChannelType
-from ace_admin.models import PolicyRule
+from tests.factories import PolicyRuleFactory
 from tests.privacy.conftest import html_of, make_message, send_email
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_preparers_run_before_rendering_and_reach_the_email(message_types, taggi
 
 
 def test_preparers_do_not_run_for_a_message_every_policy_denied(message_types, tagging):
-    PolicyRule.objects.create(kind="deny", category="newsletter")
+    PolicyRuleFactory(kind="deny", category="newsletter")
     [outcome] = ace.send(make_message("news"), limit_to_channels=[ChannelType.EMAIL])
     assert outcome.status.value == "denied" and CALLS == []
 

@@ -6,18 +6,18 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from ace_admin.models import OptOut, Suppression, identity_hash
 from ace_admin.privacy import suppression
+from tests.factories import OptOutFactory, StaffFactory, SuperuserFactory, SuppressionFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff(client):
-    user = User.objects.create_superuser("boss", "boss@example.org", "pw")
+    user = SuperuserFactory(username="boss")
     client.force_login(user)
     client.user = user
     return client
@@ -40,7 +40,7 @@ def test_suppressions_are_listed_with_their_reason_and_searchable(staff, suppres
 
 
 def test_an_erased_address_is_found_by_its_fingerprint(staff):
-    Suppression.objects.create(address_hash=identity_hash("erased@example.com"), reason="erased", source="erasure")
+    SuppressionFactory(address_hash=identity_hash("erased@example.com"), reason="erased", source="erasure")
     suppression.suppress("other@example.com", reason="bounce")
     page = staff.get(reverse("admin:ace_admin_suppression_changelist"), {"q": "Erased@Example.com"}).content.decode()
     assert f"erased (fingerprint {identity_hash('erased@example.com')[:12]}" in page
@@ -81,8 +81,8 @@ def test_staff_adds_a_suppression_by_hand(staff):
 
 def test_opt_out_changelist_counts_per_category(staff):
     for email in ("a@example.com", "b@example.com", "c@example.com"):
-        OptOut.objects.create(email=email, category="newsletter")
-    OptOut.objects.create(email="a@example.com", category="")
+        OptOutFactory(email=email, category="newsletter")
+    OptOutFactory(email="a@example.com", category="")
     page = staff.get(reverse("admin:ace_admin_optout_changelist")).content.decode()
     table = page[page.index('id="optout-counts"'):page.index("</table>", page.index('id="optout-counts"'))]
     assert "<td>category newsletter</td><td>3</td>" in table
@@ -91,7 +91,7 @@ def test_opt_out_changelist_counts_per_category(staff):
 
 
 def test_erase_form_erases_and_keeps_a_fingerprint(staff):
-    OptOut.objects.create(email="ann@example.com", lms_user_id="7", category="newsletter")
+    OptOutFactory(email="ann@example.com", lms_user_id="7", category="newsletter")
     url = reverse("admin:ace_admin_erase_recipient")
     assert staff.get(url).status_code == 200
     refused = staff.post(url, {"identifier": "ann@example.com"})  # not confirmed
@@ -106,14 +106,14 @@ def test_erase_form_erases_and_keeps_a_fingerprint(staff):
 
 
 def test_erase_action_on_opt_outs(staff):
-    kept = OptOut.objects.create(email="bob@example.com", category="newsletter")
-    gone = OptOut.objects.create(email="ann@example.com", category="newsletter")
+    kept = OptOutFactory(email="bob@example.com", category="newsletter")
+    gone = OptOutFactory(email="ann@example.com", category="newsletter")
     staff.post(reverse("admin:ace_admin_optout_changelist"), {"action": "erase", "_selected_action": [gone.pk]})
     assert list(OptOut.objects.all()) == [kept]
     assert Suppression.objects.get().address_hash == identity_hash("ann@example.com")
 
 
 def test_erasure_needs_permission(client):
-    user = User.objects.create_user("viewer", "v@example.org", "pw", is_staff=True)
+    user = StaffFactory(username="viewer", email="v@example.org")
     client.force_login(user)
     assert client.get(reverse("admin:ace_admin_erase_recipient")).status_code == 403
