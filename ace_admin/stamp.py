@@ -76,9 +76,6 @@ def bump_after_write() -> None:
     transaction.on_commit(bump_templates)
 
 
-# One stamp covers all of ace_admin's configuration; the other names read better at call sites.
-bump = bump_config = bump_templates
-
 
 # For a file-based cache: the stamp file's identity (inode, mtime, size) when last read, and the stamp.
 # A write replaces the file, so an unchanged identity means an unchanged stamp: a stat() instead of
