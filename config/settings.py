@@ -145,7 +145,7 @@ ACE_ENABLED_CHANNELS = env_list("ACE_ENABLED_CHANNELS", ["django_email", "file_e
 ACE_RAISE_TEMPLATE_ERRORS = env_bool("ACE_RAISE_TEMPLATE_ERRORS", False)
 # No caller waits on a failing provider: a recoverable failure during ace.send is retried by a Celery worker
 # (ace_admin.tasks.send_message, backoff with jitter) instead of ace.send sleeping. Empty: edx-ace's behaviour.
-ACE_RETRY_HANDLER = env_str("ACE_RETRY_HANDLER", "ace_admin.tasks.schedule_send_retry")
+ACE_RETRY_HANDLER = env_str("ACE_RETRY_HANDLER", "ace_admin.campaigns.tasks.schedule_send_retry")
 # Policies (entry-point names): the admin's rules, opt-outs and suppressions. Unset would enable none (edx-ace).
 ACE_ENABLED_POLICIES = env_list("ACE_ENABLED_POLICIES", ["ace_admin"])
 ACE_CHANNEL_DEFAULT_EMAIL = env_str("ACE_CHANNEL_DEFAULT_EMAIL", "django_email")

@@ -83,8 +83,8 @@ def test_missing_public_urls_are_reported():
 
 
 def test_old_paths_still_work_but_are_flagged_with_their_new_place():
-    old = ["ace_admin.rules.defaults.apply_message_type_defaults", "ace_admin.privacy.links.prepare_message"]
-    with override_settings(ACE_MESSAGE_PREPARERS=old, ACE_CHANNEL_ROUTERS=["ace_admin.rules.routing.DatabaseRouter"]):
+    old = ["ace_admin.defaults.apply_message_type_defaults", "ace_admin.unsubscribe.prepare_message"]
+    with override_settings(ACE_MESSAGE_PREPARERS=old, ACE_CHANNEL_ROUTERS=["ace_admin.routing.DatabaseRouter"]):
         assert check_wiring() == []  # the alias modules keep the wiring complete
         found = check_moved_paths()
     assert ids(found) == {"ace_admin.W008"} and len(found) == 3
