@@ -1,6 +1,7 @@
 """No caller waits on a failing provider: in the project's configuration (ACE_RETRY_HANDLER =
 ace_admin.campaigns.tasks.schedule_send_retry), a recoverable failure during ``ace.send`` is queued as a
-``send_message`` task for later, and ``ace.send`` returns without sleeping. Under the engine's defaults it retries in place."""
+``send_message`` task for later, and ``ace.send`` returns without sleeping. Under the engine's defaults it
+retries in place."""
 
 from __future__ import annotations
 
