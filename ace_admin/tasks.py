@@ -7,8 +7,9 @@ How a run goes (see README "Campaigns"):
   each chunk as a ``CampaignBatch`` (in the same transaction as its reading position, so a redelivered
   task resumes where it stopped), then enqueues ``send_batch`` for it;
 - ``send_batch`` takes the batch's lease, claims its recipients through the delivery log's unique
-  (run, recipient, channel) key, checks policies, renders, delivers over one connection per channel,
-  and records each outcome as soon as the channel answered. A batch redelivered after its worker died
+  (run, recipient, channel) key, runs the engine's send pipeline for each message (``ace.send_once``: policies,
+  channels, checks, preparers, rendering, one attempt) over one connection per channel, and records each
+  outcome (``delivery_log.record_claimed``) as soon as the channel answered. A batch redelivered after its worker died
   skips every recipient already recorded; at most the one message in flight when a worker is killed is
   in doubt (it is sent again: the channel's answer never reached the database).
 - ``watch_run`` re-enqueues batches whose worker stopped renewing its lease, whatever the broker.
