@@ -208,6 +208,7 @@ class BatchSender:
         with their message and {channel type: (row pk, attempts)}."""
         messages = [(row, self.build_message(row, _message_uuid(self.batch.lineage, row)))
                     for row in self.batch.recipients]
+        stamp.share_stamp(message for _, message in messages)  # the log's columns read the message types
         claimed = delivery_log.claim(self.run, [message for _, message in messages], channel_types)
         work = [(row, message, claimed[message.uuid]) for row, message in messages if message.uuid in claimed]
         self.rows_by_uuid = {message.uuid: row for row, message, _ in work}
