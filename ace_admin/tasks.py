@@ -7,8 +7,9 @@ How a run goes (see README "Campaigns"):
   each chunk as a ``CampaignBatch`` (in the same transaction as its reading position, so a redelivered
   task resumes where it stopped), then enqueues ``send_batch`` for it;
 - ``send_batch`` takes the batch's lease, claims its recipients through the delivery log's unique
-  (run, recipient, channel) key, checks policies, renders, delivers over one connection per channel,
-  and records each outcome as soon as the channel answered. A batch redelivered after its worker died
+  (run, recipient, channel) key, runs the engine's send pipeline for each message (``ace.send_once``: policies,
+  channels, checks, preparers, rendering, one attempt) over one connection per channel, and records each
+  outcome (``delivery_log.record_claimed``) as soon as the channel answered. A batch redelivered after its worker died
   skips every recipient already recorded; at most the one message in flight when a worker is killed is
   in doubt (it is sent again: the channel's answer never reached the database).
 - ``watch_run`` re-enqueues batches whose worker stopped renewing its lease, whatever the broker.
@@ -30,24 +31,21 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
-from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
-from ace import delivery, policy, presentation
-from ace.channel import ChannelType, channels, get_channel_for_message
-from ace.errors import ChannelError, UnsupportedChannelError
+from ace import ace, delivery
+from ace.channel import ChannelType, channels
+from ace.errors import ChannelError
 from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.recipient import Recipient
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace_admin import cache as stamp
-from ace_admin import ratelimit
+from ace_admin import delivery_log, ratelimit
 from ace_admin.policy import prefetch as policy_prefetch
 
 LOG = logging.getLogger(__name__)
 
-#: The option that marks a message as sent by a campaign (the delivery-log receiver leaves it alone).
-CAMPAIGN_OPTION = "ace_campaign_run"
 FINAL = ("sent", "denied", "failed", "expired", "template_missing", "template_error", "unsupported", "disabled")
 
 
@@ -183,6 +181,10 @@ class _Stop(Exception):
     """The run was paused or cancelled."""
 
 
+class _Deferred(Exception):
+    """A rate limit has no slot now: this message and the rest of the batch go back to the queue."""
+
+
 class BatchSender:
     """Sends one leased batch; see the module docstring."""
 
@@ -201,49 +203,15 @@ class BatchSender:
 
     # Claims -------------------------------------------------------------------------------------------------
 
-    def _rows_for(self, recipients):
-        from ace_admin.models import DeliveryLog
-
-        emails = {row["email"] for row in recipients if row["email"]}
-        ids = {row["id"] for row in recipients if row["id"]}
-        return DeliveryLog.objects.filter(Q(recipient_address__in=emails) | Q(recipient_id__in=ids),
-                                          campaign_run=self.run).values_list(
-            "pk", "recipient_id", "recipient_address", "channel_type", "status", "message_uuid", "attempts")
-
-    def claim(self, channel_types) -> list[tuple[dict, uuid.UUID, dict]]:
-        """Insert a 'sending' row per recipient and channel type unless one exists; return the recipients this
-        batch still has to send, with their message id and {channel type: (row pk, attempts)}."""
-        from ace_admin.models import DeliveryLog
-
-        recipients = self.batch.recipients
-        existing = {(r[1], r[2], r[3]): r for r in self._rows_for(recipients)}
-        new_rows = []
-        for row in recipients:
-            message_uuid = _message_uuid(self.batch.lineage, row)
-            for channel_type in channel_types:
-                if (row["id"], row["email"], channel_type.value) not in existing:
-                    new_rows.append(DeliveryLog(
-                        message_uuid=message_uuid, send_uuid=self.run.send_uuid, campaign_run=self.run,
-                        app_label=self.message_type.app_label, message_name=self.message_type.name,
-                        message_type=self.message_type, recipient_id=row["id"], recipient_address=row["email"],
-                        channel_type=channel_type.value, status="sending",
-                        transactional=self.message_type.transactional))
-        if new_rows:
-            DeliveryLog.objects.bulk_create(new_rows, ignore_conflicts=True)
-            existing = {(r[1], r[2], r[3]): r for r in self._rows_for(recipients)}
-        work = []
-        self.rows_by_uuid = {}
-        for row in recipients:
-            message_uuid = _message_uuid(self.batch.lineage, row)
-            mine = {}
-            for channel_type in channel_types:
-                found = existing.get((row["id"], row["email"], channel_type.value))
-                # Rows of another batch (the same person twice in an audience) or already settled: skip.
-                if found is not None and found[5] == message_uuid and found[4] in ("sending", "retrying"):
-                    mine[channel_type] = (found[0], found[6])
-            if mine:
-                work.append((row, message_uuid, mine))
-                self.rows_by_uuid[message_uuid] = row
+    def claim(self, channel_types) -> list[tuple[dict, Message, dict]]:
+        """Claim this batch's messages in the delivery log; return the recipients this batch still has to send,
+        with their message and {channel type: (row pk, attempts)}."""
+        messages = [(row, self.build_message(row, _message_uuid(self.batch.lineage, row)))
+                    for row in self.batch.recipients]
+        stamp.share_stamp(message for _, message in messages)  # the log's columns read the message types
+        claimed = delivery_log.claim(self.run, [message for _, message in messages], channel_types)
+        work = [(row, message, claimed[message.uuid]) for row, message in messages if message.uuid in claimed]
+        self.rows_by_uuid = {message.uuid: row for row, message, _ in work}
         return work
 
     # Lease and run state ------------------------------------------------------------------------------------
@@ -268,31 +236,28 @@ class BatchSender:
         campaign = self.campaign
         context = dict(campaign.context or {})
         context.update(row.get("ctx") or {})
-        options = dict(campaign.options or {})
-        options[CAMPAIGN_OPTION] = self.run.pk
         message = Message(
             app_label=self.message_type.app_label, name=self.message_type.name,
             recipient=Recipient(lms_user_id=row["id"] or None, email_address=row["email"] or None),
-            language=row.get("lang") or campaign.language or None, context=context, options=options,
-            send_uuid=self.run.send_uuid, expiration_time=self.run.expires_at)
+            language=row.get("lang") or campaign.language or None, context=context,
+            options=dict(campaign.options or {}), send_uuid=self.run.send_uuid, expiration_time=self.run.expires_at)
         message.uuid = message_uuid
         return message
 
     def send(self) -> None:
-        from ace.ace import prepare
-
         channel_map = channels()
         wanted = self.campaign.channels
         channel_types = [channel_type for channel_type in ChannelType if channel_type in channel_map
                          and wanted in ("all", channel_type.value)]
         work = self.claim(channel_types)
         self.heartbeat(force=True)
-        messages = [self.build_message(row, message_uuid) for row, message_uuid, _ in work]
-        opened = {}
+        messages = [message for _, message, _ in work]
+        self.opened = {}
         with contextlib.ExitStack() as stack:
+            self.stack = stack
             stack.enter_context(policy_prefetch(messages))
             stack.enter_context(_fast_commits())
-            for index, ((_row, _, rows), message) in enumerate(zip(work, messages, strict=True)):
+            for index, (_row, message, rows) in enumerate(work):
                 if self.heartbeat() or index == 0:
                     # Admin edits (templates, rules) reach a running batch within a heartbeat, for one
                     # cache read instead of one per message.
@@ -300,38 +265,25 @@ class BatchSender:
                 if self.defer_until is not None:
                     self.deferred.extend(item[0] for item in work[index:])
                     break
-                outcomes = self.send_one(message, rows, opened, stack, prepare)
+                outcomes = self.send_one(message, rows)
                 if outcomes:
-                    ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes)
+                    ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes, logged=True)
 
-    def send_one(self, message, rows, opened, stack, prepare) -> list[DeliveryOutcome]:
-        allowed, denied = policy.evaluate(message)
-        outcomes = []
-        prepared = False
-        for channel_type, (pk, attempts) in rows.items():
-            if channel_type not in allowed:
-                policy_name, reason = denied[channel_type]
-                outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.DENIED, reason=policy_name,
-                                          details={"policy_reason": reason} if reason else {},
-                                          finished_at=timezone.now())
-                self.record(pk, outcome, attempts, message)
-                outcomes.append(outcome)
-                continue
-            if self.run.expires_at is not None and timezone.now() >= self.run.expires_at:
-                outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.EXPIRED, attempts=attempts,
-                                          reason=f"expired at {self.run.expires_at.isoformat()}",
-                                          finished_at=timezone.now())
-                self.record(pk, outcome, attempts, message)
-                outcomes.append(outcome)
-                continue
-            try:
-                channel = get_channel_for_message(channel_type, message)
-            except UnsupportedChannelError as error:
-                outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
-                                          reason=str(error), finished_at=timezone.now())
-                self.record(pk, outcome, attempts, message)
-                outcomes.append(outcome)
-                continue
+    def send_one(self, message, rows) -> list[DeliveryOutcome]:
+        """The engine's send pipeline, one pass (``ace.send_once``), over the channel types claimed for
+        ``message``; each outcome is recorded as its channel answers. Returns the settled outcomes."""
+        settled = []
+
+        def record(outcome):
+            pk, attempts = rows[outcome.channel_type]
+            outcome.attempts += attempts  # the attempts of earlier batches of this message
+            if outcome.status is DeliveryStatus.RETRY_SCHEDULED:
+                self.schedule_retry(message, outcome)
+            delivery_log.record_claimed(pk, outcome)
+            if outcome.status is not DeliveryStatus.RETRY_SCHEDULED:
+                settled.append(outcome)
+
+        def before_delivery(channel):
             rate = ratelimit.rate_for(channel.name)
             if rate is not None:
                 wait = ratelimit.reserve(channel.name, rate)
@@ -339,81 +291,41 @@ class BatchSender:
                     # Not sleeping: this message and the rest go back to the queue for when a slot is free.
                     self.defer_until = timezone.now() + timedelta(seconds=max(wait, 0.2))
                     self.deferred.append(self._row_of(message))
-                    return outcomes
-            if not prepared:
-                prepare(message)
-                prepared = True
-            outcome = self.deliver(channel, message, attempts, opened, stack)
-            if outcome is None:
-                continue  # waiting for a retry
-            self.record(pk, outcome, attempts, message)
-            outcomes.append(outcome)
-        return outcomes
+                    raise _Deferred()
+            if channel.name not in self.opened:
+                # One connection per channel for the whole batch (channels that offer batch()).
+                batch = getattr(channel, "batch", None)
+                self.opened[channel.name] = self.stack.enter_context(batch()) if callable(batch) else None
+
+        try:
+            ace.send_once(message, limit_to_channels=list(rows), before_delivery=before_delivery, on_outcome=record)
+        except _Deferred:
+            pass
+        return settled
 
     def _row_of(self, message) -> dict:
         return self.rows_by_uuid[message.uuid]
 
-    def deliver(self, channel, message, attempts, opened, stack) -> DeliveryOutcome | None:
-        try:
-            rendered = presentation.render(channel, message)
-        except TemplateDoesNotExist as error:
-            return DeliveryOutcome(message, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING,
-                                   channel_name=channel.name, error=error, reason=f"template {error} does not exist",
-                                   finished_at=timezone.now())
-        except Exception as error:
-            message.get_message_specific_logger(LOG).exception("Not sent over %s: rendering failed.", channel.name)
-            return DeliveryOutcome(message, channel.channel_type, DeliveryStatus.TEMPLATE_ERROR,
-                                   channel_name=channel.name, error=error, reason=f"{type(error).__name__}: {error}",
-                                   finished_at=timezone.now())
-        if channel.name not in opened:
-            # One connection per channel for the whole batch (channels that offer batch()).
-            batch = getattr(channel, "batch", None)
-            opened[channel.name] = stack.enter_context(batch()) if callable(batch) else None
-        outcome = DeliveryOutcome(message, channel.channel_type, DeliveryStatus.FAILED, channel_name=channel.name,
-                                  started_at=timezone.now(), attempts=attempts)
-        if delivery.attempt(channel, rendered, message, outcome):
-            return outcome
-        return self.schedule_retry(channel, message, outcome)
-
-    def schedule_retry(self, channel, message, outcome) -> DeliveryOutcome | None:
+    def schedule_retry(self, message, outcome) -> None:
         """Back to the queue at the channel's next attempt time, at the earliest, with capped exponential
-        backoff and jitter; expired when that is past the run's expiration."""
-        error = outcome.error
+        backoff and jitter; expired when that is past the run's expiration, failed after too many attempts."""
         base = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS", 10))
         cap = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS", 3600))
         backoff = min(cap, base * 2 ** max(outcome.attempts - 1, 0)) * random.uniform(0.5, 1.0)
-        when = max(delivery._aware(error.next_attempt_time), timezone.now() + timedelta(seconds=backoff))
+        when = max(outcome.retry_at, timezone.now() + timedelta(seconds=backoff))
         max_attempts = int(_setting("ACE_CAMPAIGN_MAX_ATTEMPTS", 10))
         if self.run.expires_at is not None and when >= self.run.expires_at:
             outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, timezone.now()
             outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({self.run.expires_at.isoformat()})"
-            return outcome
+            return
         if max_attempts and outcome.attempts >= max_attempts:
             outcome.status, outcome.finished_at = DeliveryStatus.FAILED, timezone.now()
             outcome.reason = f"still failing after {outcome.attempts} attempts"
-            return outcome
-        from ace_admin.models import DeliveryLog
-
-        DeliveryLog.objects.filter(campaign_run=self.run, message_uuid=message.uuid,
-                                   channel_type=channel.channel_type.value).update(
-            status="retrying", attempts=outcome.attempts, channel_name=channel.name, error=_error_text(outcome))
+            return
+        outcome.retry_at = when
+        outcome.reason = f"retry scheduled for {when.isoformat()}: {outcome.error}"
         self.retry.append(self._row_of(message))
         self.retry_at = when if self.retry_at is None else max(self.retry_at, when)
-        return None
-
-    def record(self, pk, outcome, attempts, message) -> None:
-        """Write one outcome at once: the shorter the gap after the channel answered, the less is in doubt."""
-        from ace_admin.delivery_log import _error_text as error_text
-        from ace_admin.delivery_log import _policy_text as policy_text
-        from ace_admin.models import DeliveryLog
-
-        table = DeliveryLog._meta.db_table
-        with connection.cursor() as cursor:  # plain SQL: this runs once per message
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, channel_name = %s, policy = %s, error = %s, attempts = %s, "
-                f"finished_at = %s WHERE id = %s",
-                [outcome.status.value, outcome.channel_name or "", policy_text(message, outcome)[:500],
-                 error_text(outcome), max(outcome.attempts, attempts), outcome.finished_at or timezone.now(), pk])
 
     # Follow-ups --------------------------------------------------------------------------------------------
 
@@ -434,12 +346,6 @@ def _unique(rows):
     return result
 
 
-def _error_text(outcome) -> str:
-    from ace_admin.delivery_log import _error_text as error_text
-
-    return error_text(outcome)
-
-
 def _queue_follow_up(batch, rows, when) -> None:
     from ace_admin.models import CampaignBatch
 
@@ -451,7 +357,7 @@ def _queue_follow_up(batch, rows, when) -> None:
 @shared_task(name="ace_admin.tasks.send_batch")
 def send_batch(batch_id: int):
     """Send one batch of a campaign run (safe to run twice, or on two workers at once)."""
-    from ace_admin.models import CampaignBatch, CampaignRun, DeliveryLog
+    from ace_admin.models import CampaignBatch, CampaignRun
 
     now = timezone.now()
     stale = now - timedelta(seconds=lease_seconds())
@@ -475,8 +381,7 @@ def send_batch(batch_id: int):
         return "lease lost"
     except _Stop as stop:
         # Paused or cancelled: what this batch claimed but did not send goes back (or away).
-        DeliveryLog.objects.filter(campaign_run=run, status="sending", message_uuid__in=[
-            _message_uuid(batch.lineage, row) for row in batch.recipients]).delete()
+        delivery_log.discard_claims(run, [_message_uuid(batch.lineage, row) for row in batch.recipients])
         _release(batch, token, stop.args[0])
         store_counts(run.pk)  # the run page shows what this batch sent before it stopped
         return stop.args[0]
@@ -605,9 +510,7 @@ def cancel(run) -> bool:
         if changed:
             CampaignBatch.objects.filter(run_id=run.pk, status=CampaignBatch.QUEUED).update(status=CampaignBatch.DONE)
             # Retries that were waiting will not happen: they were never delivered.
-            from ace_admin.models import DeliveryLog
-
-            DeliveryLog.objects.filter(campaign_run_id=run.pk, status="retrying").delete()
+            delivery_log.discard_retries(run.pk)
     if changed:
         store_counts(run.pk)
     return bool(changed)
@@ -632,7 +535,6 @@ def _watch_running_runs(sender=None, **kwargs):
 def send_message(serialized: str, channel_type: str | None = None):
     """``ace.send`` in a worker: ``send_message.delay(str(msg))`` from platform code. ``channel_type`` limits
     it to one channel type (a retry that :func:`schedule_send_retry` queued)."""
-    from ace import ace
     from ace.errors import InvalidMessageError
 
     try:
@@ -672,9 +574,9 @@ def schedule_send_retry(*, channel, message, next_attempt_time, outcome) -> bool
     base = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS", 10))
     cap = float(_setting("ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS", 3600))
     backoff = min(cap, base * 2 ** max(attempts - 1, 0)) * random.uniform(0.5, 1.0)
-    when = max(delivery._aware(next_attempt_time), timezone.now() + timedelta(seconds=backoff))
+    when = max(delivery.attempt_time(next_attempt_time), timezone.now() + timedelta(seconds=backoff))
     expires = message.expiration_time or datetime.fromisoformat(outcome.details["expires_at"])
-    if when >= delivery._aware(expires):
+    if when >= delivery.attempt_time(expires):
         outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({expires.isoformat()})"
         return False
     retry = Message.from_string(str(message))  # the queued copy: the caller's message is left as it was
