@@ -35,7 +35,7 @@ from django.template import TemplateSyntaxError, defaultfilters, defaulttags, lo
 from django.template.base import FilterExpression, Node, NodeList, Parser, Variable, VariableDoesNotExist
 from django.template.defaulttags import GroupedResult
 from django.template.loader_tags import BlockNode
-from django.utils.functional import Promise
+from django.utils.functional import LazyObject, Promise, empty
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -250,6 +250,11 @@ def guard(value, _depth: int = 0, _count: list | None = None):
         return value
     if kind is dict or kind is list or kind is tuple or kind is GroupedResult:
         return _guard_container(value, _depth, _count)
+    if issubclass(kind, LazyObject):
+        # SimpleLazyObject & co. pass isinstance() checks for what they wrap but are not it: guard the value.
+        if value._wrapped is empty:
+            value._setup()
+        return guard(value._wrapped, _depth, _count)
     if isinstance(value, Promise):
         return str(value)
     if isinstance(value, enum.Enum):

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.template import Context, engines
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy
 
 from ace.channel import channels
@@ -60,6 +61,8 @@ def hostile_context(secret_file: Path) -> dict:
         "ident": uuid.UUID("12345678-1234-5678-1234-567812345678"), "lazy": gettext_lazy("Hello"),
         "path": secret_file, "mod": os, "conf": settings, "objects": [secret_file, os, settings],
         "nested": {"deep": {"path": secret_file, "mod": os}},
+        "lazyfile": SimpleLazyObject(lambda: secret_file), "lazyconf": SimpleLazyObject(lambda: {"k": settings}),
+        "lazyname": SimpleLazyObject(lambda: "Ann"),
     }
 
 
@@ -208,6 +211,15 @@ def test_ordinary_features_work(db_template):
     _, email = send_email(make_message(context=context))
     assert ("<h1>Base Ann!</h1>1:A2:B.2024-05-01 2024 2.3 12 items[x=1]ann@example.com"
             " email 32FILE-FOOTER") in html_of(email)
+
+
+def test_lazy_objects_render_as_what_they_wrap():
+    # SimpleLazyObject passes isinstance() checks for what it wraps; the sandbox used to fail on it.
+    template = GuardedTemplate("{{ name|upper }}|{{ name }}|{{ d.k }}|{{ d.items|length }}|{{ p }}|{{ p.read_text }}",
+                               engine=engines["django"].engine)
+    context = {"name": SimpleLazyObject(lambda: "Ann"), "d": SimpleLazyObject(lambda: {"k": 1}),
+               "p": SimpleLazyObject(lambda: Path("/etc/hostname"))}
+    assert template.render(Context(context)) == "ANN|Ann|1|1||"
 
 
 def test_file_template_extending_db_template_and_the_reverse(db_template):
