@@ -407,7 +407,7 @@ def _sandboxed_variable(variable):
 
 
 class Budget:
-    """What one rendered part (subject, HTML body...) of one message may still spend."""
+    """What one message (all its rendered parts: subject, HTML body...) may still spend on one channel."""
 
     __slots__ = ("bytes", "deadline", "depth", "includes", "max_bytes", "nodes", "seconds")
 
@@ -448,11 +448,39 @@ def active_budget() -> Budget | None:
     return _budget.get()
 
 
+#: (the engine's current rendering, its budget): every part of one message spends the same budget.
+_per_message: contextvars.ContextVar = contextvars.ContextVar("ace_admin_message_budget", default=(None, None))
+
+
+def _current_rendering():
+    """The engine's marker of the ``presentation.render(channel, message)`` call in progress (a new object per
+    call), or None outside one (a template rendered on its own: a budget per render)."""
+    from ace import presentation
+
+    marker = getattr(presentation, "_rendering", None)
+    value = marker.get() if isinstance(marker, contextvars.ContextVar) else None
+    return value if isinstance(value, tuple) and value and value[0] is not None else None
+
+
+def _budget_for_this_render() -> Budget:
+    """While the engine renders a message, the one budget of that message for that channel (subject, bodies and
+    every other part together); else a new budget."""
+    rendering = _current_rendering()
+    if rendering is None:
+        return Budget()
+    owner, budget = _per_message.get()
+    if owner is not rendering:
+        budget = Budget()
+        _per_message.set((rendering, budget))  # kept until the next message renders in this context
+    return budget
+
+
 class budget_scope:
-    """Open a budget unless one is active (the outermost sandboxed template of a render opens it)."""
+    """Open a budget unless one is active (the outermost sandboxed template of a render opens it); within the
+    engine's rendering of a message, every part continues that message's budget."""
 
     def __enter__(self):
-        self.token = _budget.set(Budget()) if _budget.get() is None else None
+        self.token = _budget.set(_budget_for_this_render()) if _budget.get() is None else None
         return _budget.get()
 
     def __exit__(self, *exc):

@@ -166,6 +166,23 @@ def test_doubling_text_is_stopped_by_the_output_budget(db_template, settings):
     assert "KiB of text" in DeliveryLog.objects.get(message_uuid=message.uuid).error
 
 
+def test_the_budget_is_per_message_not_per_part(db_template, settings):
+    settings.ACE_ADMIN_TEMPLATE_MAX_NODES = 60
+    loop = "{% for x in rows %}{{ x }}{% endfor %}"  # about 42 nodes for 40 rows: one part fits, two do not
+    db_template(BODY, "<p>" + loop + "</p>", published=True)
+    result, email = send_email(make_message(context={"rows": list(range(40))}))
+    assert result[0].status is DeliveryStatus.SENT and "0123" in html_of(email)
+
+    db_template(SUBJECT, loop, published=True)
+    message = make_message(context={"rows": list(range(40))})
+    result, email = send_email(message)
+    assert email is None and result[0].status is DeliveryStatus.TEMPLATE_ERROR
+    assert "too many elements" in DeliveryLog.objects.get(message_uuid=message.uuid).error
+    # The next message starts with a whole budget of its own.
+    result, email = send_email(make_message(context={"rows": list(range(10))}))
+    assert result[0].status is DeliveryStatus.SENT and email.subject == "0123456789"
+
+
 @pytest.mark.parametrize(("name", "content"), [
     ("", '{% include "./a.html" %}'), ("", '{% extends "../a.html" %}'), ("a/b.html", '{% include "../../x.html" %}'),
 ])
