@@ -47,10 +47,10 @@ from ace.recipient import Recipient
 
 #: name -> default; read through :func:`limit`, re-read when a test overrides them.
 LIMITS = {
-    "ACE_ADMIN_TEMPLATE_MAX_BYTES": 2 * 1024 * 1024,   # text one rendered part may produce
-    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": 2.0,             # time one rendered part may take
-    "ACE_ADMIN_TEMPLATE_MAX_NODES": 200_000,           # template nodes and filter calls per rendered part
-    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": 1000,           # {% include %} / {% extends %} per rendered part
+    "ACE_ADMIN_TEMPLATE_MAX_BYTES": 2 * 1024 * 1024,   # text one message may produce
+    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": 2.0,             # time one message may take
+    "ACE_ADMIN_TEMPLATE_MAX_NODES": 200_000,           # template nodes and filter calls per message
+    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": 1000,           # {% include %} / {% extends %} per message
     "ACE_ADMIN_TEMPLATE_MAX_DEPTH": 10,                # nested includes
     "ACE_ADMIN_TEMPLATE_MAX_ARGUMENT": 10_000,         # widths, precisions, counts given to filters and tags
     "ACE_ADMIN_TEMPLATE_MAX_ITEMS": 100_000,           # items of one list/dict value a template may handle
