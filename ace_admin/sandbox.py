@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import enum
+import itertools
 import re
 import time
 import uuid
@@ -289,16 +290,28 @@ def _guard_container(value, depth, count):
     if depth > 32:
         return HIDDEN
     depth += 1
-    if isinstance(value, dict):
-        items = [(guard(key, depth, count), guard(item, depth, count)) for key, item in dict.items(value)]
-        same = all(a is k and b is v for (a, b), (k, v) in zip(items, dict.items(value), strict=True))
-        if type(value) is dict and same:
-            return value
-        return dict(items)
-    items = [guard(item, depth, count) for item in value]
     kind = type(value)
-    if (kind is list or kind is tuple) and all(a is b for a, b in zip(items, value, strict=True)):
+    # One pass; plain data (the usual case) comes back as is, copied only from the first item that changed.
+    if isinstance(value, dict):
+        result = None if kind is dict else {}
+        for index, (key, item) in enumerate(dict.items(value)):
+            new_key = key if type(key) in _SCALARS else guard(key, depth, count)
+            new_item = item if type(item) in _SCALARS else guard(item, depth, count)
+            if result is None and (new_key is not key or new_item is not item):
+                result = dict(itertools.islice(dict.items(value), index))
+            if result is not None:
+                result[new_key] = new_item
+        return value if result is None else result
+    result = None
+    for index, item in enumerate(value):
+        new_item = item if type(item) in _SCALARS else guard(item, depth, count)
+        if result is None and new_item is not item:
+            result = list(itertools.islice(value, index))
+        if result is not None:
+            result.append(new_item)
+    if result is None and (kind is list or kind is tuple):
         return value
+    items = list(value) if result is None else result
     if kind is GroupedResult:
         return GroupedResult(*items)
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -406,6 +419,9 @@ def _sandboxed_variable(variable):
 # --- budget ------------------------------------------------------------------------------------------------------
 
 
+_monotonic = time.monotonic
+
+
 class Budget:
     """What one message (all its rendered parts: subject, HTML body...) may still spend on one channel."""
 
@@ -424,7 +440,7 @@ class Budget:
         self.nodes -= 1
         if self.nodes < 0:
             raise TemplateLimitExceeded("The template renders too many elements (loops, includes); stopped.")
-        if time.monotonic() > self.deadline:
+        if _monotonic() > self.deadline:
             raise TemplateLimitExceeded(f"The template took more than {self.seconds:g} s to render; stopped.")
 
     def produced(self, size: int) -> None:
@@ -497,17 +513,18 @@ class SandboxNodeList(NodeList):
             with budget_scope():
                 return self.render(context)
         parts = []
+        append, tick = parts.append, budget.tick
         for node in self:
-            budget.tick()
+            tick()
             before = budget.bytes
             bit = node.render_annotated(context)
             # Leaves count their text; a node holding others adds only what its children did not count
             # (the text of a filesystem template it includes, for instance).
-            extra = len(bit) - (budget.bytes - before)
+            extra = len(bit) - budget.bytes + before
             if extra > 0:
                 budget.produced(extra)
-            parts.append(bit)
-        return mark_safe("".join(parts))
+            append(bit)
+        return SafeString("".join(parts))
 
 
 # --- filters -----------------------------------------------------------------------------------------------------
@@ -546,6 +563,12 @@ def _cap_number(value, arg=-1):
         precision = 0
     if abs(precision) > 1000:
         raise TemplateLimitExceeded("The precision is over the limit of 1000.")
+    kind = type(value)
+    if kind is float or kind is bool:
+        return  # a float's exponent stops at 308: never over the limit
+    if kind is int:
+        if value.bit_length() <= 3000:  # under 10**903: not worth a Decimal
+            return
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
