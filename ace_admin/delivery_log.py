@@ -126,12 +126,13 @@ def record_outcomes(sender, message, outcomes, logged=False, **kwargs) -> None:
 PENDING = ("sending", "retrying")
 
 
-def claim(run, messages, channel_types) -> dict:
+def claim(run, messages, channel_types, untouched: set | None = None) -> dict:
     """Claim ``messages`` of campaign ``run`` over ``channel_types``: insert a "sending" row per message and
     channel type unless the run has a row for that recipient and channel type already (the unique key makes
     two workers agree). Returns ``{message uuid: {channel type: (row pk, attempts)}}`` for the rows each
     message still has to settle: its own, still sending or retrying; a recipient listed twice in an audience
-    (another message id) or already settled gets none."""
+    (another message id) or already settled gets none. ``untouched``, when given, receives the uuids of the
+    messages with a row no worker has got to yet (still "sending")."""
     from ace_admin.models import DeliveryLog
 
     identities = [(message, _identity(message)) for message in messages]
@@ -161,6 +162,8 @@ def claim(run, messages, channel_types) -> dict:
             found = rows.get((identity["recipient_id"], identity["recipient_address"], channel_type.value))
             if found is not None and found[5] == message.uuid and found[4] in PENDING:
                 mine[channel_type] = (found[0], found[6])
+                if untouched is not None and found[4] == "sending":
+                    untouched.add(message.uuid)
         if mine:
             claimed[message.uuid] = mine
     return claimed

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import enum
+import itertools
 import re
 import time
 import uuid
@@ -35,7 +36,7 @@ from django.template import TemplateSyntaxError, defaultfilters, defaulttags, lo
 from django.template.base import FilterExpression, Node, NodeList, Parser, Variable, VariableDoesNotExist
 from django.template.defaulttags import GroupedResult
 from django.template.loader_tags import BlockNode
-from django.utils.functional import Promise
+from django.utils.functional import LazyObject, Promise, empty
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -47,10 +48,10 @@ from ace.recipient import Recipient
 
 #: name -> default; read through :func:`limit`, re-read when a test overrides them.
 LIMITS = {
-    "ACE_ADMIN_TEMPLATE_MAX_BYTES": 2 * 1024 * 1024,   # text one rendered part may produce
-    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": 2.0,             # time one rendered part may take
-    "ACE_ADMIN_TEMPLATE_MAX_NODES": 200_000,           # template nodes and filter calls per rendered part
-    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": 1000,           # {% include %} / {% extends %} per rendered part
+    "ACE_ADMIN_TEMPLATE_MAX_BYTES": 2 * 1024 * 1024,   # text one message may produce
+    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": 2.0,             # time one message may take
+    "ACE_ADMIN_TEMPLATE_MAX_NODES": 200_000,           # template nodes and filter calls per message
+    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": 1000,           # {% include %} / {% extends %} per message
     "ACE_ADMIN_TEMPLATE_MAX_DEPTH": 10,                # nested includes
     "ACE_ADMIN_TEMPLATE_MAX_ARGUMENT": 10_000,         # widths, precisions, counts given to filters and tags
     "ACE_ADMIN_TEMPLATE_MAX_ITEMS": 100_000,           # items of one list/dict value a template may handle
@@ -250,6 +251,11 @@ def guard(value, _depth: int = 0, _count: list | None = None):
         return value
     if kind is dict or kind is list or kind is tuple or kind is GroupedResult:
         return _guard_container(value, _depth, _count)
+    if issubclass(kind, LazyObject):
+        # SimpleLazyObject & co. pass isinstance() checks for what they wrap but are not it: guard the value.
+        if value._wrapped is empty:
+            value._setup()
+        return guard(value._wrapped, _depth, _count)
     if isinstance(value, Promise):
         return str(value)
     if isinstance(value, enum.Enum):
@@ -284,16 +290,28 @@ def _guard_container(value, depth, count):
     if depth > 32:
         return HIDDEN
     depth += 1
-    if isinstance(value, dict):
-        items = [(guard(key, depth, count), guard(item, depth, count)) for key, item in dict.items(value)]
-        same = all(a is k and b is v for (a, b), (k, v) in zip(items, dict.items(value), strict=True))
-        if type(value) is dict and same:
-            return value
-        return dict(items)
-    items = [guard(item, depth, count) for item in value]
     kind = type(value)
-    if (kind is list or kind is tuple) and all(a is b for a, b in zip(items, value, strict=True)):
+    # One pass; plain data (the usual case) comes back as is, copied only from the first item that changed.
+    if isinstance(value, dict):
+        result = None if kind is dict else {}
+        for index, (key, item) in enumerate(dict.items(value)):
+            new_key = key if type(key) in _SCALARS else guard(key, depth, count)
+            new_item = item if type(item) in _SCALARS else guard(item, depth, count)
+            if result is None and (new_key is not key or new_item is not item):
+                result = dict(itertools.islice(dict.items(value), index))
+            if result is not None:
+                result[new_key] = new_item
+        return value if result is None else result
+    result = None
+    for index, item in enumerate(value):
+        new_item = item if type(item) in _SCALARS else guard(item, depth, count)
+        if result is None and new_item is not item:
+            result = list(itertools.islice(value, index))
+        if result is not None:
+            result.append(new_item)
+    if result is None and (kind is list or kind is tuple):
         return value
+    items = list(value) if result is None else result
     if kind is GroupedResult:
         return GroupedResult(*items)
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -401,8 +419,11 @@ def _sandboxed_variable(variable):
 # --- budget ------------------------------------------------------------------------------------------------------
 
 
+_monotonic = time.monotonic
+
+
 class Budget:
-    """What one rendered part (subject, HTML body...) of one message may still spend."""
+    """What one message (all its rendered parts: subject, HTML body...) may still spend on one channel."""
 
     __slots__ = ("bytes", "deadline", "depth", "includes", "max_bytes", "nodes", "seconds")
 
@@ -419,7 +440,7 @@ class Budget:
         self.nodes -= 1
         if self.nodes < 0:
             raise TemplateLimitExceeded("The template renders too many elements (loops, includes); stopped.")
-        if time.monotonic() > self.deadline:
+        if _monotonic() > self.deadline:
             raise TemplateLimitExceeded(f"The template took more than {self.seconds:g} s to render; stopped.")
 
     def produced(self, size: int) -> None:
@@ -443,11 +464,39 @@ def active_budget() -> Budget | None:
     return _budget.get()
 
 
+#: (the engine's current rendering, its budget): every part of one message spends the same budget.
+_per_message: contextvars.ContextVar = contextvars.ContextVar("ace_admin_message_budget", default=(None, None))
+
+
+def _current_rendering():
+    """The engine's marker of the ``presentation.render(channel, message)`` call in progress (a new object per
+    call), or None outside one (a template rendered on its own: a budget per render)."""
+    from ace import presentation
+
+    marker = getattr(presentation, "_rendering", None)
+    value = marker.get() if isinstance(marker, contextvars.ContextVar) else None
+    return value if isinstance(value, tuple) and value and value[0] is not None else None
+
+
+def _budget_for_this_render() -> Budget:
+    """While the engine renders a message, the one budget of that message for that channel (subject, bodies and
+    every other part together); else a new budget."""
+    rendering = _current_rendering()
+    if rendering is None:
+        return Budget()
+    owner, budget = _per_message.get()
+    if owner is not rendering:
+        budget = Budget()
+        _per_message.set((rendering, budget))  # kept until the next message renders in this context
+    return budget
+
+
 class budget_scope:
-    """Open a budget unless one is active (the outermost sandboxed template of a render opens it)."""
+    """Open a budget unless one is active (the outermost sandboxed template of a render opens it); within the
+    engine's rendering of a message, every part continues that message's budget."""
 
     def __enter__(self):
-        self.token = _budget.set(Budget()) if _budget.get() is None else None
+        self.token = _budget.set(_budget_for_this_render()) if _budget.get() is None else None
         return _budget.get()
 
     def __exit__(self, *exc):
@@ -464,17 +513,18 @@ class SandboxNodeList(NodeList):
             with budget_scope():
                 return self.render(context)
         parts = []
+        append, tick = parts.append, budget.tick
         for node in self:
-            budget.tick()
+            tick()
             before = budget.bytes
             bit = node.render_annotated(context)
             # Leaves count their text; a node holding others adds only what its children did not count
             # (the text of a filesystem template it includes, for instance).
-            extra = len(bit) - (budget.bytes - before)
+            extra = len(bit) - budget.bytes + before
             if extra > 0:
                 budget.produced(extra)
-            parts.append(bit)
-        return mark_safe("".join(parts))
+            append(bit)
+        return SafeString("".join(parts))
 
 
 # --- filters -----------------------------------------------------------------------------------------------------
@@ -513,6 +563,12 @@ def _cap_number(value, arg=-1):
         precision = 0
     if abs(precision) > 1000:
         raise TemplateLimitExceeded("The precision is over the limit of 1000.")
+    kind = type(value)
+    if kind is float or kind is bool:
+        return  # a float's exponent stops at 308: never over the limit
+    if kind is int:
+        if value.bit_length() <= 3000:  # under 10**903: not worth a Decimal
+            return
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):

@@ -13,6 +13,13 @@ How a run goes (see README "Campaigns"):
   skips every recipient already recorded; at most the one message in flight when a worker is killed is
   in doubt (it is sent again: the channel's answer never reached the database).
 - ``watch_run`` re-enqueues batches whose worker stopped renewing its lease, whatever the broker.
+- Poison messages: tasks are acknowledged late and requeued when their worker dies, so a message whose
+  processing kills the worker (a crash, an abort, the kernel's OOM killer) would come back forever. A batch
+  taken over from a worker that stopped remembers the message that worker was on (the first one not yet
+  recorded: messages go in order and each is recorded as soon as its channel answered); once
+  ``ACE_ADMIN_MAX_TASK_DELIVERIES`` workers stopped on the same message, it is logged failed with the reason and
+  the batch goes on with the others. ``send_message`` counts its deliveries by task id the same way. Both counts
+  are committed before the work starts and cleared when it finishes.
 
 No task sleeps: recoverable failures and rate limits go back to the queue with an ETA.
 """
@@ -29,7 +36,7 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
@@ -60,6 +67,16 @@ def batch_size() -> int:
 def lease_seconds() -> float:
     """How long a batch's worker may stay silent before another worker takes the batch over."""
     return float(_setting("ACE_CAMPAIGN_LEASE_SECONDS", 60))
+
+
+def max_deliveries() -> int:
+    """How many workers may stop (die) processing one message before it is logged failed instead; 0: no cap."""
+    return max(int(_setting("ACE_ADMIN_MAX_TASK_DELIVERIES", 3)), 0)
+
+
+def poison_reason(deaths: int) -> str:
+    return (f"the worker died {deaths} time{'s' if deaths != 1 else ''} processing this message "
+            f"(crash, abort or out of memory); not tried again")
 
 
 def _eager() -> bool:
@@ -209,7 +226,9 @@ class BatchSender:
         messages = [(row, self.build_message(row, _message_uuid(self.batch.lineage, row)))
                     for row in self.batch.recipients]
         stamp.share_stamp(message for _, message in messages)  # the log's columns read the message types
-        claimed = delivery_log.claim(self.run, [message for _, message in messages], channel_types)
+        self.untouched = set()  # messages no worker got to yet ('sending' rows: not recorded, not retrying)
+        claimed = delivery_log.claim(self.run, [message for _, message in messages], channel_types,
+                                     untouched=self.untouched)
         work = [(row, message, claimed[message.uuid]) for row, message in messages if message.uuid in claimed]
         self.rows_by_uuid = {message.uuid: row for row, message, _ in work}
         return work
@@ -230,6 +249,42 @@ class BatchSender:
             raise _Stop(status)
         return True
 
+    # Poison messages ----------------------------------------------------------------------------------------
+
+    def skip_poison(self, work):
+        """When this batch was taken over from a worker that stopped, note (committed before anything is sent)
+        the message that worker was on; once ``max_deliveries()`` workers stopped on the same message, log it
+        failed instead of trying it again. Returns the work left to do."""
+        from ace_admin.models import CampaignBatch
+
+        limit = max_deliveries()
+        if self.batch.deliveries < 2 or not limit:
+            return work  # first delivery (or no cap): nothing to write, nothing in doubt
+        # Messages go in order and each is recorded when its channel answered: the worker that stopped was on
+        # the first message still untouched (or before it, which counts it too: rare and on the safe side).
+        index = next((i for i, item in enumerate(work) if item[1].uuid in self.untouched), None)
+        if index is None:
+            return work
+        _row, message, rows = work[index]
+        suspect = message.uuid
+        deaths = self.batch.suspect_deaths + 1 if self.batch.suspect == suspect else 1
+        if deaths < limit:
+            CampaignBatch.objects.filter(pk=self.batch.pk, token=self.token).update(
+                suspect=suspect, suspect_deaths=deaths)
+            return work
+        reason = poison_reason(deaths)
+        message.get_message_specific_logger(LOG).error("Campaign batch %s: %s.", self.batch.pk, reason)
+        outcomes = []
+        for channel_type, (pk, attempts) in rows.items():
+            outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.FAILED, reason=reason,
+                                      attempts=attempts, finished_at=timezone.now())
+            delivery_log.record_claimed(pk, outcome)
+            outcomes.append(outcome)
+        CampaignBatch.objects.filter(pk=self.batch.pk, token=self.token).update(suspect=None, suspect_deaths=0)
+        ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes, logged=True)
+        # The rest may hold another poison message: it is counted from the next worker that stops on it.
+        return work[:index] + work[index + 1:]
+
     # Sending ------------------------------------------------------------------------------------------------
 
     def build_message(self, row, message_uuid) -> Message:
@@ -249,7 +304,7 @@ class BatchSender:
         wanted = self.campaign.channels
         channel_types = [channel_type for channel_type in ChannelType if channel_type in channel_map
                          and wanted in ("all", channel_type.value)]
-        work = self.claim(channel_types)
+        work = self.skip_poison(self.claim(channel_types))
         self.heartbeat(force=True)
         messages = [message for _, message, _ in work]
         self.opened = {}
@@ -365,7 +420,7 @@ def send_batch(batch_id: int):
     taken = CampaignBatch.objects.filter(pk=batch_id).filter(
         Q(status=CampaignBatch.QUEUED) | Q(status=CampaignBatch.RUNNING, heartbeat_at__lt=stale)).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now + timedelta(seconds=1))).update(
-        status=CampaignBatch.RUNNING, token=token, heartbeat_at=now)
+        status=CampaignBatch.RUNNING, token=token, heartbeat_at=now, deliveries=F("deliveries") + 1)
     if not taken:
         return "not taken"  # done, held by a live worker, or not due yet (its own ETA message will come)
     batch = CampaignBatch.objects.select_related("run__campaign__message_type").get(pk=batch_id)
@@ -387,16 +442,21 @@ def send_batch(batch_id: int):
         return stop.args[0]
     with transaction.atomic():
         sender.follow_up()
-        CampaignBatch.objects.filter(pk=batch_id, token=token).update(status=CampaignBatch.DONE, token=None)
+        CampaignBatch.objects.filter(pk=batch_id, token=token).update(status=CampaignBatch.DONE, token=None,
+                                                                       **_NO_DOUBT)
     maybe_finish(run.pk)
     return "done"
+
+
+#: A batch that finished or was released normally: nothing in doubt any more (the poison counters start over).
+_NO_DOUBT = {"deliveries": 0, "suspect": None, "suspect_deaths": 0}
 
 
 def _release(batch, token, run_status) -> None:
     from ace_admin.models import CampaignBatch, CampaignRun
 
     status = CampaignBatch.QUEUED if run_status == CampaignRun.PAUSED else CampaignBatch.DONE
-    CampaignBatch.objects.filter(pk=batch.pk, token=token).update(status=status, token=None)
+    CampaignBatch.objects.filter(pk=batch.pk, token=token).update(status=status, token=None, **_NO_DOUBT)
 
 
 # --- Finishing, watching, pausing -------------------------------------------------------------------------------
@@ -519,11 +579,13 @@ def cancel(run) -> bool:
 @worker_ready.connect(dispatch_uid="ace_admin.watch_runs_on_start")
 def _watch_running_runs(sender=None, **kwargs):
     """A worker starting (perhaps replacing one that was killed) watches every running run."""
-    from ace_admin.models import CampaignRun
+    from ace_admin.models import CampaignRun, TaskDelivery
 
     try:
         for run_id in CampaignRun.objects.filter(status=CampaignRun.RUNNING).values_list("pk", flat=True):
             watch_run.delay(run_id)
+        # Counters of tasks that died and were never delivered again (a purged queue): not needed any more.
+        TaskDelivery.objects.filter(last_at__lt=timezone.now() - timedelta(days=7)).delete()
     except Exception:  # a worker must start even when the database is not migrated yet
         LOG.exception("Could not look for running campaign runs.")
 
@@ -531,10 +593,76 @@ def _watch_running_runs(sender=None, **kwargs):
 # --- One message in the background -------------------------------------------------------------------------------
 
 
-@shared_task(name="ace_admin.tasks.send_message")
-def send_message(serialized: str, channel_type: str | None = None):
-    """``ace.send`` in a worker: ``send_message.delay(str(msg))`` from platform code. ``channel_type`` limits
-    it to one channel type (a retry that :func:`schedule_send_retry` queued)."""
+def count_delivery(task_id: str, task_name: str) -> int:
+    """Count one more delivery of task ``task_id`` (committed at once when not in a transaction); return the
+    count, this one included."""
+    from ace_admin.models import TaskDelivery
+
+    now = timezone.now()
+    for _ in range(2):
+        if TaskDelivery.objects.filter(task_id=task_id).update(deliveries=F("deliveries") + 1, last_at=now):
+            break
+        try:
+            with transaction.atomic():
+                TaskDelivery.objects.create(task_id=task_id, task_name=task_name[:200], deliveries=1, last_at=now)
+            return 1
+        except IntegrityError:  # another worker got the same message at the same moment
+            continue
+    return TaskDelivery.objects.filter(task_id=task_id).values_list("deliveries", flat=True).first() or 1
+
+
+def forget_delivery(task_id: str | None) -> None:
+    """The task finished (well or with an error, but its worker lived): its count is not needed any more."""
+    from ace_admin.models import TaskDelivery
+
+    if task_id:
+        TaskDelivery.objects.filter(task_id=task_id).delete()
+
+
+@shared_task(bind=True, name="ace_admin.tasks.send_message")
+def send_message(self, serialized: str, channel_type: str | None = None):
+    """``ace.send`` in a worker: ``send_message.delay(str(msg))`` from platform code. A message whose
+    processing killed ``ACE_ADMIN_MAX_TASK_DELIVERIES`` workers is logged failed instead of processed again.
+    ``channel_type`` limits it to one channel type (a retry that :func:`schedule_send_retry` queued)."""
+    task_id = self.request.id
+    limit = max_deliveries()
+    try:
+        deliveries = count_delivery(task_id, self.name) if task_id and limit else 0
+    except DatabaseError:  # the cap must not stop mail: ace.send logs what it can on its own
+        LOG.exception("send_message: could not count this delivery; sending without the poison-message cap.")
+        deliveries = 0
+    if limit and deliveries > limit:
+        result = _give_up_message(serialized, deliveries - 1)
+        forget_delivery(task_id)
+        return result
+    try:
+        result = _send_serialized(serialized, channel_type)
+    except Exception:
+        forget_delivery(task_id)
+        raise
+    forget_delivery(task_id)
+    return result
+
+
+def _give_up_message(serialized: str, deaths: int):
+    from ace.errors import InvalidMessageError
+
+    reason = poison_reason(deaths)
+    try:
+        message = Message.from_string(serialized)
+    except InvalidMessageError:
+        LOG.error("send_message: %s; the message cannot be read either, dropped.", reason)
+        return {"error": reason}
+    message.get_message_specific_logger(LOG).error("send_message: %s.", reason)
+    now = timezone.now()
+    outcomes = [DeliveryOutcome(message, channel_type, DeliveryStatus.FAILED, reason=reason, finished_at=now)
+                for channel_type in ChannelType if channel_type in channels()]
+    if outcomes:
+        ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes)
+    return {"error": reason}
+
+
+def _send_serialized(serialized: str, channel_type: str | None = None):
     from ace.errors import InvalidMessageError
 
     try:
