@@ -4,7 +4,7 @@
 same modules under the names edx-ace used.
 """
 
-from ace.ace import send
+from ace.ace import send, send_once
 from ace.channel import Channel, ChannelType
 from ace.message import Message, MessageType
 from ace.policy import Policy, PolicyResult
@@ -23,4 +23,5 @@ __all__ = [
     "Recipient",
     "RecipientResolver",
     "send",
+    "send_once",
 ]

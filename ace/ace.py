@@ -61,14 +61,50 @@ def send(msg, limit_to_channels=None) -> SendResult:
     :param limit_to_channels: an optional list of ``ChannelType`` to restrict delivery to; other
         channel types are not used at all.
 
-    Channel types go in a fixed order (email, then push). Every chosen channel first checks the message
-    (``Channel.check_message``): if one finds it invalid, it goes over no channel at all. As in edx-ace, a
-    missing template is reported (``template_error``) and that channel skipped, a channel error is reported
-    (``{channel type}_error``) and send() goes on; an ``InvalidMessageError`` or a template that fails to
-    render (unless ``ACE_RAISE_TEMPLATE_ERRORS`` is False) is raised, after every channel was tried.
-    Returns a ``SendResult``: one ``DeliveryOutcome`` per channel type considered. With
-    ``ACE_RETRY_HANDLER`` set, a recoverable failure is handed to it instead of sleeping (RETRY_SCHEDULED).
+    This is :func:`send_once` with its retry loop: each channel's delivery (``delivery.deliver``) retries a
+    recoverable failure until the message expires, sleeping in between, or hands it to ``ACE_RETRY_HANDLER``
+    (RETRY_SCHEDULED). Channel types go in a fixed order (email, then push). Every chosen channel first checks
+    the message (``Channel.check_message``): if one finds it invalid, it goes over no channel at all. As in
+    edx-ace, a missing template is reported (``template_error``) and that channel skipped, a channel error is
+    reported (``{channel type}_error``) and send() goes on; an ``InvalidMessageError`` or a template that fails
+    to render (unless ``ACE_RAISE_TEMPLATE_ERRORS`` is False) is raised, after every channel was tried and
+    ``ACE_MESSAGE_OUTCOMES`` was sent. Returns a ``SendResult``: one ``DeliveryOutcome`` per channel type
+    considered.
     """
+    outcomes = _run(msg, limit_to_channels, _deliver_with_retries)
+    ACE_MESSAGE_OUTCOMES.send(sender=None, message=msg, outcomes=outcomes)
+    raised = [DeliveryStatus.FAILED]
+    if ace_settings.ACE_RAISE_TEMPLATE_ERRORS:
+        raised.append(DeliveryStatus.TEMPLATE_ERROR)
+    for outcome in outcomes:
+        if outcome.error is None or outcome.status not in raised or isinstance(outcome.error, ChannelError):
+            continue  # channel errors were reported to monitoring already
+        raise outcome.error
+    return outcomes
+
+
+def send_once(msg, limit_to_channels=None, *, before_delivery=None, on_outcome=None) -> SendResult:
+    """The send pipeline for one message, in one pass that never sleeps.
+
+    Evaluates the policies, chooses the channels, has each check the message, prepares it, renders it and
+    makes one delivery attempt per channel (``delivery.attempt_once``). Returns a ``SendResult``, one
+    ``DeliveryOutcome`` per channel type considered; a recoverable failure comes back RETRY_SCHEDULED with
+    ``retry_at`` (when the channel asks to be tried again), and nothing is scheduled: retrying is the
+    caller's (``ace.send`` loops; campaign batches re-queue). Unlike :func:`send` it sends no signal and raises
+    nothing for a failed delivery or template: the outcomes hold the errors.
+
+    :param limit_to_channels: as for :func:`send`.
+    :param before_delivery: an optional ``callable(channel)`` called before a channel renders and delivers
+        the message; an exception it raises stops this message there and propagates (a rate limit).
+    :param on_outcome: an optional ``callable(outcome)`` called as each outcome is settled, in order (a
+        campaign records each one as soon as its channel answered).
+    """
+    return _run(msg, limit_to_channels, _deliver_once, before_delivery, on_outcome)
+
+
+def _run(msg, limit_to_channels, deliver_step, before_delivery=None, on_outcome=None) -> SendResult:
+    """The pipeline shared by :func:`send` and :func:`send_once`; ``deliver_step(channel, rendered, msg)``
+    returns the channel's ``DeliveryOutcome`` (one attempt, or attempts with retries)."""
     if isinstance(msg, MessageType):
         raise InvalidMessageError(f"ace.send() takes a Message, not {type(msg).__name__} "
                                   "(call its personalize() to get a Message).")
@@ -83,10 +119,10 @@ def send(msg, limit_to_channels=None) -> SendResult:
     plan = []  # per channel type: a settled DeliveryOutcome, or the Channel to deliver over
     for channel_type in ChannelType:
         if channel_type not in allowed:
-            policy_name, reason = denied.get(channel_type, ("policy", None))
             if wanted is None or channel_type in wanted:
-                plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED, reason=policy_name,
-                                            details={"policy_reason": reason} if reason else {}))
+                denial = denied.get(channel_type) or policy.Denial("policy")
+                plan.append(DeliveryOutcome(msg, channel_type, DeliveryStatus.DENIED, reason=denial.policy,
+                                            details=denial.details(), finished_at=get_current_time()))
             continue
         if wanted is not None and channel_type not in wanted:
             log.debug("Skipping channel %s", channel_type)
@@ -106,20 +142,17 @@ def send(msg, limit_to_channels=None) -> SendResult:
     outcomes = SendResult()
     for item in plan:
         if isinstance(item, DeliveryOutcome):
-            outcomes.append(item)
+            outcome = item
         elif invalid is not None:
-            outcomes.append(DeliveryOutcome(msg, item.channel_type, DeliveryStatus.FAILED, channel_name=item.name,
-                                            error=invalid, reason=str(invalid), finished_at=get_current_time()))
+            outcome = DeliveryOutcome(msg, item.channel_type, DeliveryStatus.FAILED, channel_name=item.name,
+                                      error=invalid, reason=str(invalid), finished_at=get_current_time())
         else:
-            outcomes.append(_render_and_deliver(item, msg))
-    ACE_MESSAGE_OUTCOMES.send(sender=None, message=msg, outcomes=outcomes)
-    raised = [DeliveryStatus.FAILED]
-    if ace_settings.ACE_RAISE_TEMPLATE_ERRORS:
-        raised.append(DeliveryStatus.TEMPLATE_ERROR)
-    for outcome in outcomes:
-        if outcome.error is None or outcome.status not in raised or isinstance(outcome.error, ChannelError):
-            continue  # channel errors were reported to monitoring already
-        raise outcome.error
+            if before_delivery is not None:
+                before_delivery(item)
+            outcome = _render_and_deliver(item, msg, deliver_step)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
     return outcomes
 
 
@@ -164,7 +197,7 @@ def prepare(msg) -> None:
         preparer(msg)
 
 
-def _render_and_deliver(channel, msg) -> DeliveryOutcome:
+def _render_and_deliver(channel, msg, deliver_step) -> DeliveryOutcome:
     # The logging adapters below are built only on failure: a send that works logs nothing.
     try:
         rendered = presentation.render(channel, msg)
@@ -178,6 +211,17 @@ def _render_and_deliver(channel, msg) -> DeliveryOutcome:
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_ERROR, channel_name=channel.name,
                                error=error, reason=f"{type(error).__name__}: {error}",
                                finished_at=get_current_time())
+    return deliver_step(channel, rendered, msg)
+
+
+def _deliver_once(channel, rendered, msg) -> DeliveryOutcome:
+    outcome = delivery.attempt_once(channel, rendered, msg)
+    if outcome.status is DeliveryStatus.FAILED and isinstance(outcome.error, ChannelError):
+        msg.report(f"{channel.channel_type}_error", str(outcome.error))
+    return outcome
+
+
+def _deliver_with_retries(channel, rendered, msg) -> DeliveryOutcome:
     try:
         result = delivery.deliver(channel, rendered, msg)
     except Exception as error:  # failed for good: deliver() hands its outcome along with the error

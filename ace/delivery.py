@@ -5,7 +5,8 @@ its ``next_attempt_time`` (the call sleeps until then) until the message expires
 or ``ACE_DEFAULT_EXPIRATION_DELAY`` seconds after the first attempt, and never later than
 ``MAX_EXPIRATION_DELAY`` after it — or ``ACE_DELIVERY_MAX_ATTEMPTS`` attempts were made. With
 ``ACE_RETRY_HANDLER`` set, the retry is handed to that callable (a background queue) instead of sleeping.
-Background senders that must not sleep use :func:`attempt` and re-enqueue themselves.
+Background senders that must not sleep use :func:`attempt_once` (through ``ace.send_once``) and re-enqueue
+themselves.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def _now():
     return _clock.get_current_time()
 
 
-def _aware(moment):
+def attempt_time(moment):
+    """A channel's ``next_attempt_time`` as an aware UTC time (now when the channel gave none)."""
     if moment is None:  # a channel that gave no time: try again as soon as allowed
         return get_current_time()
     return as_utc(moment)
@@ -81,6 +83,26 @@ def attempt(channel, rendered_message, message, outcome: DeliveryOutcome) -> boo
     return True
 
 
+def attempt_once(channel, rendered_message, message, start=None) -> DeliveryOutcome:
+    """One delivery attempt, never sleeping: the outcome is settled (sent, failed, expired) or, after a
+    ``RecoverableChannelDeliveryError``, RETRY_SCHEDULED with ``retry_at`` the channel's next attempt time
+    (the caller decides whether and when to try again). A message already expired is not attempted."""
+    start = start or get_current_time()
+    outcome = DeliveryOutcome(message=message, channel_type=channel.channel_type,
+                              status=DeliveryStatus.FAILED, channel_name=getattr(channel, "name", None),
+                              started_at=start)
+    expiration = expiration_for(message, start)
+    if start >= expiration:
+        outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, _now()
+        outcome.reason = f"expired at {expiration.isoformat()}"
+        return outcome
+    if not attempt(channel, rendered_message, message, outcome):
+        outcome.retry_at = attempt_time(outcome.error.next_attempt_time)
+        outcome.status, outcome.finished_at = DeliveryStatus.RETRY_SCHEDULED, _now()
+        outcome.reason = f"recoverable failure, next attempt at {outcome.retry_at.isoformat()}: {outcome.error}"
+    return outcome
+
+
 @functools.cache
 def _retry_handler():
     path = ace_settings.ACE_RETRY_HANDLER
@@ -109,7 +131,7 @@ def deliver_with_outcome(channel, rendered_message, message) -> DeliveryOutcome:
     while get_current_time() < expiration:
         if attempt(channel, rendered_message, message, outcome):
             return outcome
-        next_time = _aware(outcome.error.next_attempt_time)
+        next_time = attempt_time(outcome.error.next_attempt_time)
         delay = (next_time - get_current_time()).total_seconds()
         if next_time > expiration:
             outcome.reason = f"next attempt ({next_time.isoformat()}) after expiration ({expiration.isoformat()})"

@@ -40,6 +40,8 @@ class DeliveryOutcome:
     finished_at: datetime | None = attr.ib(default=None)
     #: Any facts a channel wants kept (a provider's message id, say).
     details: dict = attr.ib(factory=dict)
+    #: For a recoverable failure left to the caller (``ace.send_once``): when the channel asks to be tried again.
+    retry_at: datetime | None = attr.ib(default=None)
 
     @property
     def sent(self) -> bool:

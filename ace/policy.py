@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import contextvars
+from typing import NamedTuple
 
 import attr
 
@@ -41,12 +42,15 @@ class Policy(metaclass=abc.ABCMeta):
 class PolicyResult:
     """:param deny: a set of ``ChannelType`` values to exclude when sending the message.
     :param reason: optional words for people reading the delivery log (why it was denied).
+    :param reasons: optional, per denied ``ChannelType``, the exact reason for that channel type (the rule
+        that denied it); it travels on the DENIED outcome as ``details["channel_reason"]``.
 
     ``deny`` is a plain ``set``, as documented, so a policy may build its result and then add to it;
     :func:`evaluate` checks its values again when the policy returns it."""
 
     deny = attr.ib(factory=set, converter=set)
     reason = attr.ib(default=None, kw_only=True)
+    reasons = attr.ib(factory=dict, kw_only=True)
 
     @deny.validator
     def check_set_of_channel_types(self, attribute, set_value):
@@ -75,11 +79,26 @@ def _policy_name(policy) -> str:
     return getattr(policy, "name", None) or type(policy).__name__
 
 
-def evaluate(message) -> tuple[set[ChannelType], dict[ChannelType, tuple[str, str | None]]]:
-    """The channel types allowed for ``message``, and for each denied one ``(policy name, reason)``
-    from the first policy that denied it. Every policy is asked."""
+class Denial(NamedTuple):
+    """Why one channel type was denied: the policy's name, its reason, and its reason for this channel type."""
+
+    policy: str
+    reason: str | None = None
+    channel_reason: str | None = None
+
+    def details(self) -> dict:
+        """The DENIED outcome's ``details``."""
+        found = {"policy_reason": self.reason} if self.reason else {}
+        if self.channel_reason:
+            found["channel_reason"] = self.channel_reason
+        return found
+
+
+def evaluate(message) -> tuple[set[ChannelType], dict[ChannelType, Denial]]:
+    """The channel types allowed for ``message``, and for each denied one the ``Denial`` of the first
+    policy that denied it. Every policy is asked."""
     allowed = set(ChannelType)
-    denied: dict[ChannelType, tuple[str, str | None]] = {}
+    denied: dict[ChannelType, Denial] = {}
     for policy in policies():
         result = policy.check(message)
         if not isinstance(result, PolicyResult):
@@ -90,7 +109,9 @@ def evaluate(message) -> tuple[set[ChannelType], dict[ChannelType, tuple[str, st
             except TypeError as error:
                 raise TypeError(f"Policy {_policy_name(policy)!r}: {error}") from None
         for channel_type in result.deny:
-            denied.setdefault(channel_type, (_policy_name(policy), result.reason))
+            if channel_type not in denied:
+                denied[channel_type] = Denial(_policy_name(policy), result.reason,
+                                              result.reasons.get(channel_type) if result.reasons else None)
         allowed -= result.deny
     return allowed, denied
 
@@ -109,8 +130,8 @@ def channels_for(message) -> set[ChannelType]:
     return allowed
 
 
-def denials_for(message) -> dict[ChannelType, tuple[str, str | None]]:
-    """``(policy name, reason)`` per channel type denied by the last :func:`channels_for` of ``message`` in
+def denials_for(message) -> dict[ChannelType, Denial]:
+    """The ``Denial`` per channel type denied by the last :func:`channels_for` of ``message`` in
     this context (empty when there was none, e.g. ``channels_for`` was replaced in a test)."""
     checked, denied = _last_denials.get()
     _last_denials.set((None, {}))

@@ -5,7 +5,8 @@
   message_language, translation_language: see :mod:`ace.utils.signals`).
 - ``ACE_MESSAGE_OUTCOMES(sender=None, message=message, outcomes=[DeliveryOutcome, ...])``: once per
   ``ace.send``, with what became of the message on every channel type considered (sent, denied,
-  failed, expired, template missing).
+  failed, expired, template missing). Senders that wrote the outcomes to the delivery log themselves
+  (campaign batches, which record each outcome as its channel answers) add ``logged=True``.
 """
 
 from django.dispatch import Signal

@@ -28,11 +28,11 @@ SETTINGS: dict[str, Setting] = {
     # Preview and import (content and preview wings).
     "ACE_TEST_SEND_LIMIT_PER_HOUR": Setting(20, "test messages one staff user may send per hour from the preview"),
     "ACE_ADMIN_IMPORT_MAX_BYTES": Setting(10 * 1024 * 1024, "the largest file any admin import accepts, in bytes"),
-    # The template sandbox: limits per rendered part (content wing).
-    "ACE_ADMIN_TEMPLATE_MAX_BYTES": Setting(2 * 1024 * 1024, "text one rendered part may produce, in bytes"),
-    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": Setting(2.0, "time one rendered part may take, in seconds"),
-    "ACE_ADMIN_TEMPLATE_MAX_NODES": Setting(200_000, "template nodes and filter calls per rendered part"),
-    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": Setting(1000, "`{% include %}` / `{% extends %}` per rendered part"),
+    # The template sandbox: limits per message (content wing).
+    "ACE_ADMIN_TEMPLATE_MAX_BYTES": Setting(2 * 1024 * 1024, "text one message may produce, in bytes"),
+    "ACE_ADMIN_TEMPLATE_MAX_SECONDS": Setting(2.0, "time one message may take, in seconds"),
+    "ACE_ADMIN_TEMPLATE_MAX_NODES": Setting(200_000, "template nodes and filter calls per message"),
+    "ACE_ADMIN_TEMPLATE_MAX_INCLUDES": Setting(1000, "`{% include %}` / `{% extends %}` per message"),
     "ACE_ADMIN_TEMPLATE_MAX_DEPTH": Setting(10, "nested includes"),
     "ACE_ADMIN_TEMPLATE_MAX_ARGUMENT": Setting(10_000, "widths, precisions, counts given to filters and tags"),
     "ACE_ADMIN_TEMPLATE_MAX_ITEMS": Setting(100_000, "items of one list or dict value a template may handle"),
@@ -41,6 +41,8 @@ SETTINGS: dict[str, Setting] = {
     "ACE_CAMPAIGN_LEASE_SECONDS": Setting(60, "seconds a silent worker keeps a batch before another takes it over"),
     "ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS": Setting(10, "first wait before retrying a recoverable failure (doubles)"),
     "ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS": Setting(3600, "longest wait between two retries"),
+    "ACE_ADMIN_MAX_TASK_DELIVERIES": Setting(3, "workers that may die processing one message (campaign or "
+                                             "`send_message`) before it is logged failed; `0`: no cap"),
     "ACE_CAMPAIGN_MAX_ATTEMPTS": Setting(10, "attempts per message before it is logged failed"),
     "ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS": Setting(24, "hours a run may keep retrying when its campaign gives none"),
     "ACE_CAMPAIGN_RATE_LIMITS": Setting({}, "channel name -> messages per second, shared by all workers"),

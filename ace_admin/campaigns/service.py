@@ -10,11 +10,19 @@ How a run goes (see README "Campaigns"):
   each chunk as a ``CampaignBatch`` (in the same transaction as its reading position, so a redelivered
   task resumes where it stopped), then enqueues ``send_batch`` for it;
 - ``send_batch`` takes the batch's lease, claims its recipients through the delivery log's unique
-  (run, recipient, channel) key, checks policies, renders, delivers over one connection per channel,
-  and records each outcome as soon as the channel answered. A batch redelivered after its worker died
+  (run, recipient, channel) key, runs the engine's send pipeline for each message (``ace.send_once``: policies,
+  channels, checks, preparers, rendering, one attempt) over one connection per channel, and records each
+  outcome (``delivery_log.record_claimed``) as soon as the channel answered. A batch redelivered after its worker died
   skips every recipient already recorded; at most the one message in flight when a worker is killed is
   in doubt (it is sent again: the channel's answer never reached the database).
 - ``watch_run`` re-enqueues batches whose worker stopped renewing its lease, whatever the broker.
+- Poison messages: tasks are acknowledged late and requeued when their worker dies, so a message whose
+  processing kills the worker (a crash, an abort, the kernel's OOM killer) would come back forever. A batch
+  taken over from a worker that stopped remembers the message that worker was on (the first one not yet
+  recorded: messages go in order and each is recorded as soon as its channel answered); once
+  ``ACE_ADMIN_MAX_TASK_DELIVERIES`` workers stopped on the same message, it is logged failed with the reason and
+  the batch goes on with the others. ``send_message`` counts its deliveries by task id the same way. Both counts
+  are committed before the work starts and cleared when it finishes.
 
 No task sleeps: recoverable failures and rate limits go back to the queue with an ETA.
 """
@@ -29,32 +37,26 @@ import uuid
 from datetime import timedelta
 
 from celery import current_app
-from django.db import connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.signals import post_save, pre_delete
-from django.template import TemplateDoesNotExist
 from django.utils import timezone
 
-from ace import delivery, policy, presentation
-from ace.ace import prepare
-from ace.channel import ChannelType, channels, get_channel_for_message
-from ace.errors import UnsupportedChannelError
+from ace import ace
+from ace.channel import ChannelType, channels
+from ace.errors import ChannelError, InvalidMessageError
 from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.recipient import Recipient
 from ace.signals import ACE_MESSAGE_OUTCOMES
-from ace_admin import stamp
+from ace_admin import delivery_log, stamp
 from ace_admin.campaigns import audiences, ratelimit
 from ace_admin.campaigns import schedule as campaign_schedule
-from ace_admin.delivery_log import error_text, policy_text
-from ace_admin.models import Campaign, CampaignBatch, CampaignRun, DeliveryLog
+from ace_admin.models import Campaign, CampaignBatch, CampaignRun, DeliveryLog, TaskDelivery
 from ace_admin.rules.policy import prefetch as policy_prefetch
 from ace_admin.settings import admin_settings
 
 LOG = logging.getLogger(__name__)
-
-#: The option that marks a message as sent by a campaign (the delivery-log receiver leaves it alone).
-CAMPAIGN_OPTION = "ace_campaign_run"
 
 
 def batch_size() -> int:
@@ -64,6 +66,16 @@ def batch_size() -> int:
 def lease_seconds() -> float:
     """How long a batch's worker may stay silent before another worker takes the batch over."""
     return float(admin_settings.ACE_CAMPAIGN_LEASE_SECONDS)
+
+
+def max_deliveries() -> int:
+    """How many workers may stop (die) processing one message before it is logged failed instead; 0: no cap."""
+    return max(int(admin_settings.ACE_ADMIN_MAX_TASK_DELIVERIES), 0)
+
+
+def poison_reason(deaths: int) -> str:
+    return (f"the worker died {deaths} time{'s' if deaths != 1 else ''} processing this message "
+            f"(crash, abort or out of memory); not tried again")
 
 
 def _eager() -> bool:
@@ -207,6 +219,10 @@ class _Stop(Exception):
     """The run was paused or cancelled."""
 
 
+class _Deferred(Exception):
+    """A rate limit has no slot now: this message and the rest of the batch go back to the queue."""
+
+
 class BatchSender:
     """Sends one leased batch; see the module docstring."""
 
@@ -225,45 +241,17 @@ class BatchSender:
 
     # Claims -------------------------------------------------------------------------------------------------
 
-    def _rows_for(self, recipients):
-        emails = {row["email"] for row in recipients if row["email"]}
-        ids = {row["id"] for row in recipients if row["id"]}
-        return DeliveryLog.objects.filter(Q(recipient_address__in=emails) | Q(recipient_id__in=ids),
-                                          campaign_run=self.run).values_list(
-            "pk", "recipient_id", "recipient_address", "channel_type", "status", "message_uuid", "attempts")
-
-    def claim(self, channel_types) -> list[tuple[dict, uuid.UUID, dict]]:
-        """Insert a 'sending' row per recipient and channel type unless one exists; return the recipients this
-        batch still has to send, with their message id and {channel type: (row pk, attempts)}."""
-        recipients = self.batch.recipients
-        existing = {(r[1], r[2], r[3]): r for r in self._rows_for(recipients)}
-        new_rows = []
-        for row in recipients:
-            message_uuid = _message_uuid(self.batch.lineage, row)
-            for channel_type in channel_types:
-                if (row["id"], row["email"], channel_type.value) not in existing:
-                    new_rows.append(DeliveryLog(
-                        message_uuid=message_uuid, send_uuid=self.run.send_uuid, campaign_run=self.run,
-                        app_label=self.message_type.app_label, message_name=self.message_type.name,
-                        message_type=self.message_type, recipient_id=row["id"], recipient_address=row["email"],
-                        channel_type=channel_type.value, status="sending",
-                        transactional=self.message_type.transactional))
-        if new_rows:
-            DeliveryLog.objects.bulk_create(new_rows, ignore_conflicts=True)
-            existing = {(r[1], r[2], r[3]): r for r in self._rows_for(recipients)}
-        work = []
-        self.rows_by_uuid = {}
-        for row in recipients:
-            message_uuid = _message_uuid(self.batch.lineage, row)
-            mine = {}
-            for channel_type in channel_types:
-                found = existing.get((row["id"], row["email"], channel_type.value))
-                # Rows of another batch (the same person twice in an audience) or already settled: skip.
-                if found is not None and found[5] == message_uuid and found[4] in ("sending", "retrying"):
-                    mine[channel_type] = (found[0], found[6])
-            if mine:
-                work.append((row, message_uuid, mine))
-                self.rows_by_uuid[message_uuid] = row
+    def claim(self, channel_types) -> list[tuple[dict, Message, dict]]:
+        """Claim this batch's messages in the delivery log; return the recipients this batch still has to send,
+        with their message and {channel type: (row pk, attempts)}."""
+        messages = [(row, self.build_message(row, _message_uuid(self.batch.lineage, row)))
+                    for row in self.batch.recipients]
+        stamp.share_stamp(message for _, message in messages)  # the log's columns read the message types
+        self.untouched = set()  # messages no worker got to yet ('sending' rows: not recorded, not retrying)
+        claimed = delivery_log.claim(self.run, [message for _, message in messages], channel_types,
+                                     untouched=self.untouched)
+        work = [(row, message, claimed[message.uuid]) for row, message in messages if message.uuid in claimed]
+        self.rows_by_uuid = {message.uuid: row for row, message, _ in work}
         return work
 
     # Lease and run state ------------------------------------------------------------------------------------
@@ -280,19 +268,51 @@ class BatchSender:
             raise _Stop(status)
         return True
 
+    # Poison messages ----------------------------------------------------------------------------------------
+
+    def skip_poison(self, work):
+        """When this batch was taken over from a worker that stopped, note (committed before anything is sent)
+        the message that worker was on; once ``max_deliveries()`` workers stopped on the same message, log it
+        failed instead of trying it again. Returns the work left to do."""
+        limit = max_deliveries()
+        if self.batch.deliveries < 2 or not limit:
+            return work  # first delivery (or no cap): nothing to write, nothing in doubt
+        # Messages go in order and each is recorded when its channel answered: the worker that stopped was on
+        # the first message still untouched (or before it, which counts it too: rare and on the safe side).
+        index = next((i for i, item in enumerate(work) if item[1].uuid in self.untouched), None)
+        if index is None:
+            return work
+        _row, message, rows = work[index]
+        suspect = message.uuid
+        deaths = self.batch.suspect_deaths + 1 if self.batch.suspect == suspect else 1
+        if deaths < limit:
+            CampaignBatch.objects.filter(pk=self.batch.pk, token=self.token).update(
+                suspect=suspect, suspect_deaths=deaths)
+            return work
+        reason = poison_reason(deaths)
+        message.get_message_specific_logger(LOG).error("Campaign batch %s: %s.", self.batch.pk, reason)
+        outcomes = []
+        for channel_type, (pk, attempts) in rows.items():
+            outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.FAILED, reason=reason,
+                                      attempts=attempts, finished_at=timezone.now())
+            delivery_log.record_claimed(pk, outcome)
+            outcomes.append(outcome)
+        CampaignBatch.objects.filter(pk=self.batch.pk, token=self.token).update(suspect=None, suspect_deaths=0)
+        ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes, logged=True)
+        # The rest may hold another poison message: it is counted from the next worker that stops on it.
+        return work[:index] + work[index + 1:]
+
     # Sending ------------------------------------------------------------------------------------------------
 
     def build_message(self, row, message_uuid) -> Message:
         campaign = self.campaign
         context = dict(campaign.context or {})
         context.update(row.get("ctx") or {})
-        options = dict(campaign.options or {})
-        options[CAMPAIGN_OPTION] = self.run.pk
         message = Message(
             app_label=self.message_type.app_label, name=self.message_type.name,
             recipient=Recipient(lms_user_id=row["id"] or None, email_address=row["email"] or None),
-            language=row.get("lang") or campaign.language or None, context=context, options=options,
-            send_uuid=self.run.send_uuid, expiration_time=self.run.expires_at)
+            language=row.get("lang") or campaign.language or None, context=context,
+            options=dict(campaign.options or {}), send_uuid=self.run.send_uuid, expiration_time=self.run.expires_at)
         message.uuid = message_uuid
         return message
 
@@ -301,14 +321,15 @@ class BatchSender:
         wanted = self.campaign.channels
         channel_types = [channel_type for channel_type in ChannelType if channel_type in channel_map
                          and wanted in ("all", channel_type.value)]
-        work = self.claim(channel_types)
+        work = self.skip_poison(self.claim(channel_types))
         self.heartbeat(force=True)
-        messages = [self.build_message(row, message_uuid) for row, message_uuid, _ in work]
-        opened = {}
+        messages = [message for _, message, _ in work]
+        self.opened = {}
         with contextlib.ExitStack() as stack:
+            self.stack = stack
             stack.enter_context(policy_prefetch(messages))
             stack.enter_context(_fast_commits())
-            for index, ((_row, _, rows), message) in enumerate(zip(work, messages, strict=True)):
+            for index, (_row, message, rows) in enumerate(work):
                 if self.heartbeat() or index == 0:
                     # Admin edits (templates, rules) reach a running batch within a heartbeat, for one
                     # cache read instead of one per message.
@@ -316,38 +337,25 @@ class BatchSender:
                 if self.defer_until is not None:
                     self.deferred.extend(item[0] for item in work[index:])
                     break
-                outcomes = self.send_one(message, rows, opened, stack, prepare)
+                outcomes = self.send_one(message, rows)
                 if outcomes:
-                    ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes)
+                    ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes, logged=True)
 
-    def send_one(self, message, rows, opened, stack, prepare) -> list[DeliveryOutcome]:
-        allowed, denied = policy.evaluate(message)
-        outcomes = []
-        prepared = False
-        for channel_type, (pk, attempts) in rows.items():
-            if channel_type not in allowed:
-                policy_name, reason = denied[channel_type]
-                outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.DENIED, reason=policy_name,
-                                          details={"policy_reason": reason} if reason else {},
-                                          finished_at=timezone.now())
-                self.record(pk, outcome, attempts, message)
-                outcomes.append(outcome)
-                continue
-            if self.run.expires_at is not None and timezone.now() >= self.run.expires_at:
-                outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.EXPIRED, attempts=attempts,
-                                          reason=f"expired at {self.run.expires_at.isoformat()}",
-                                          finished_at=timezone.now())
-                self.record(pk, outcome, attempts, message)
-                outcomes.append(outcome)
-                continue
-            try:
-                channel = get_channel_for_message(channel_type, message)
-            except UnsupportedChannelError as error:
-                outcome = DeliveryOutcome(message, channel_type, DeliveryStatus.UNSUPPORTED, error=error,
-                                          reason=str(error), finished_at=timezone.now())
-                self.record(pk, outcome, attempts, message)
-                outcomes.append(outcome)
-                continue
+    def send_one(self, message, rows) -> list[DeliveryOutcome]:
+        """The engine's send pipeline, one pass (``ace.send_once``), over the channel types claimed for
+        ``message``; each outcome is recorded as its channel answers. Returns the settled outcomes."""
+        settled = []
+
+        def record(outcome):
+            pk, attempts = rows[outcome.channel_type]
+            outcome.attempts += attempts  # the attempts of earlier batches of this message
+            if outcome.status is DeliveryStatus.RETRY_SCHEDULED:
+                self.schedule_retry(message, outcome)
+            delivery_log.record_claimed(pk, outcome)
+            if outcome.status is not DeliveryStatus.RETRY_SCHEDULED:
+                settled.append(outcome)
+
+        def before_delivery(channel):
             rate = ratelimit.rate_for(channel.name)
             if rate is not None:
                 wait = ratelimit.reserve(channel.name, rate)
@@ -355,75 +363,41 @@ class BatchSender:
                     # Not sleeping: this message and the rest go back to the queue for when a slot is free.
                     self.defer_until = timezone.now() + timedelta(seconds=max(wait, 0.2))
                     self.deferred.append(self._row_of(message))
-                    return outcomes
-            if not prepared:
-                prepare(message)
-                prepared = True
-            outcome = self.deliver(channel, message, attempts, opened, stack)
-            if outcome is None:
-                continue  # waiting for a retry
-            self.record(pk, outcome, attempts, message)
-            outcomes.append(outcome)
-        return outcomes
+                    raise _Deferred()
+            if channel.name not in self.opened:
+                # One connection per channel for the whole batch (channels that offer batch()).
+                batch = getattr(channel, "batch", None)
+                self.opened[channel.name] = self.stack.enter_context(batch()) if callable(batch) else None
+
+        try:
+            ace.send_once(message, limit_to_channels=list(rows), before_delivery=before_delivery, on_outcome=record)
+        except _Deferred:
+            pass
+        return settled
 
     def _row_of(self, message) -> dict:
         return self.rows_by_uuid[message.uuid]
 
-    def deliver(self, channel, message, attempts, opened, stack) -> DeliveryOutcome | None:
-        try:
-            rendered = presentation.render(channel, message)
-        except TemplateDoesNotExist as error:
-            return DeliveryOutcome(message, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING,
-                                   channel_name=channel.name, error=error, reason=f"template {error} does not exist",
-                                   finished_at=timezone.now())
-        except Exception as error:
-            message.get_message_specific_logger(LOG).exception("Not sent over %s: rendering failed.", channel.name)
-            return DeliveryOutcome(message, channel.channel_type, DeliveryStatus.TEMPLATE_ERROR,
-                                   channel_name=channel.name, error=error, reason=f"{type(error).__name__}: {error}",
-                                   finished_at=timezone.now())
-        if channel.name not in opened:
-            # One connection per channel for the whole batch (channels that offer batch()).
-            batch = getattr(channel, "batch", None)
-            opened[channel.name] = stack.enter_context(batch()) if callable(batch) else None
-        outcome = DeliveryOutcome(message, channel.channel_type, DeliveryStatus.FAILED, channel_name=channel.name,
-                                  started_at=timezone.now(), attempts=attempts)
-        if delivery.attempt(channel, rendered, message, outcome):
-            return outcome
-        return self.schedule_retry(channel, message, outcome)
-
-    def schedule_retry(self, channel, message, outcome) -> DeliveryOutcome | None:
+    def schedule_retry(self, message, outcome) -> None:
         """Back to the queue at the channel's next attempt time, at the earliest, with capped exponential
-        backoff and jitter; expired when that is past the run's expiration."""
-        error = outcome.error
+        backoff and jitter; expired when that is past the run's expiration, failed after too many attempts."""
         base = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS)
         cap = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS)
         backoff = min(cap, base * 2 ** max(outcome.attempts - 1, 0)) * random.uniform(0.5, 1.0)
-        when = max(delivery._aware(error.next_attempt_time), timezone.now() + timedelta(seconds=backoff))
+        when = max(outcome.retry_at, timezone.now() + timedelta(seconds=backoff))
         max_attempts = int(admin_settings.ACE_CAMPAIGN_MAX_ATTEMPTS)
         if self.run.expires_at is not None and when >= self.run.expires_at:
             outcome.status, outcome.finished_at = DeliveryStatus.EXPIRED, timezone.now()
             outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({self.run.expires_at.isoformat()})"
-            return outcome
+            return
         if max_attempts and outcome.attempts >= max_attempts:
             outcome.status, outcome.finished_at = DeliveryStatus.FAILED, timezone.now()
             outcome.reason = f"still failing after {outcome.attempts} attempts"
-            return outcome
-        DeliveryLog.objects.filter(campaign_run=self.run, message_uuid=message.uuid,
-                                   channel_type=channel.channel_type.value).update(
-            status="retrying", attempts=outcome.attempts, channel_name=channel.name, error=error_text(outcome))
+            return
+        outcome.retry_at = when
+        outcome.reason = f"retry scheduled for {when.isoformat()}: {outcome.error}"
         self.retry.append(self._row_of(message))
         self.retry_at = when if self.retry_at is None else max(self.retry_at, when)
-        return None
-
-    def record(self, pk, outcome, attempts, message) -> None:
-        """Write one outcome at once: the shorter the gap after the channel answered, the less is in doubt."""
-        table = DeliveryLog._meta.db_table
-        with connection.cursor() as cursor:  # plain SQL: this runs once per message
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, channel_name = %s, policy = %s, error = %s, attempts = %s, "
-                f"finished_at = %s WHERE id = %s",
-                [outcome.status.value, outcome.channel_name or "", policy_text(message, outcome)[:500],
-                 error_text(outcome), max(outcome.attempts, attempts), outcome.finished_at or timezone.now(), pk])
 
     # Follow-ups --------------------------------------------------------------------------------------------
 
@@ -458,7 +432,7 @@ def send_batch(batch_id: int):
     taken = CampaignBatch.objects.filter(pk=batch_id).filter(
         Q(status=CampaignBatch.QUEUED) | Q(status=CampaignBatch.RUNNING, heartbeat_at__lt=stale)).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now + timedelta(seconds=1))).update(
-        status=CampaignBatch.RUNNING, token=token, heartbeat_at=now)
+        status=CampaignBatch.RUNNING, token=token, heartbeat_at=now, deliveries=F("deliveries") + 1)
     if not taken:
         return "not taken"  # done, held by a live worker, or not due yet (its own ETA message will come)
     batch = CampaignBatch.objects.select_related("run__campaign__message_type").get(pk=batch_id)
@@ -474,21 +448,25 @@ def send_batch(batch_id: int):
         return "lease lost"
     except _Stop as stop:
         # Paused or cancelled: what this batch claimed but did not send goes back (or away).
-        DeliveryLog.objects.filter(campaign_run=run, status="sending", message_uuid__in=[
-            _message_uuid(batch.lineage, row) for row in batch.recipients]).delete()
+        delivery_log.discard_claims(run, [_message_uuid(batch.lineage, row) for row in batch.recipients])
         _release(batch, token, stop.args[0])
         store_counts(run.pk)  # the run page shows what this batch sent before it stopped
         return stop.args[0]
     with transaction.atomic():
         sender.follow_up()
-        CampaignBatch.objects.filter(pk=batch_id, token=token).update(status=CampaignBatch.DONE, token=None)
+        CampaignBatch.objects.filter(pk=batch_id, token=token).update(status=CampaignBatch.DONE, token=None,
+                                                                       **_NO_DOUBT)
     maybe_finish(run.pk)
     return "done"
 
 
+#: A batch that finished or was released normally: nothing in doubt any more (the poison counters start over).
+_NO_DOUBT = {"deliveries": 0, "suspect": None, "suspect_deaths": 0}
+
+
 def _release(batch, token, run_status) -> None:
     status = CampaignBatch.QUEUED if run_status == CampaignRun.PAUSED else CampaignBatch.DONE
-    CampaignBatch.objects.filter(pk=batch.pk, token=token).update(status=status, token=None)
+    CampaignBatch.objects.filter(pk=batch.pk, token=token).update(status=status, token=None, **_NO_DOUBT)
 
 
 # --- Finishing, watching, pausing -------------------------------------------------------------------------------
@@ -591,3 +569,87 @@ def cancel(run) -> bool:
     if changed:
         store_counts(run.pk)
     return bool(changed)
+
+
+# --- One message in the background -------------------------------------------------------------------------------
+
+
+def count_delivery(task_id: str, task_name: str) -> int:
+    """Count one more delivery of task ``task_id`` (committed at once when not in a transaction); return the
+    count, this one included."""
+    now = timezone.now()
+    for _ in range(2):
+        if TaskDelivery.objects.filter(task_id=task_id).update(deliveries=F("deliveries") + 1, last_at=now):
+            break
+        try:
+            with transaction.atomic():
+                TaskDelivery.objects.create(task_id=task_id, task_name=task_name[:200], deliveries=1, last_at=now)
+            return 1
+        except IntegrityError:  # another worker got the same message at the same moment
+            continue
+    return TaskDelivery.objects.filter(task_id=task_id).values_list("deliveries", flat=True).first() or 1
+
+
+def forget_delivery(task_id: str | None) -> None:
+    """The task finished (well or with an error, but its worker lived): its count is not needed any more."""
+    if task_id:
+        TaskDelivery.objects.filter(task_id=task_id).delete()
+
+
+def send_in_background(task_id: str | None, task_name: str, serialized: str, channel_type: str | None = None):
+    """What the ``send_message`` task does: ``ace.send`` of a serialised message (limited to ``channel_type``,
+    for a retry that ``schedule_send_retry`` queued). A message whose processing killed
+    ``ACE_ADMIN_MAX_TASK_DELIVERIES`` workers is logged failed instead of processed again."""
+    limit = max_deliveries()
+    try:
+        deliveries = count_delivery(task_id, task_name) if task_id and limit else 0
+    except DatabaseError:  # the cap must not stop mail: ace.send logs what it can on its own
+        LOG.exception("send_message: could not count this delivery; sending without the poison-message cap.")
+        deliveries = 0
+    if limit and deliveries > limit:
+        result = _give_up_message(serialized, deliveries - 1)
+        forget_delivery(task_id)
+        return result
+    try:
+        result = _send_serialized(serialized, channel_type)
+    except Exception:
+        forget_delivery(task_id)
+        raise
+    forget_delivery(task_id)
+    return result
+
+
+def _give_up_message(serialized: str, deaths: int):
+    reason = poison_reason(deaths)
+    try:
+        message = Message.from_string(serialized)
+    except InvalidMessageError:
+        LOG.error("send_message: %s; the message cannot be read either, dropped.", reason)
+        return {"error": reason}
+    message.get_message_specific_logger(LOG).error("send_message: %s.", reason)
+    now = timezone.now()
+    outcomes = [DeliveryOutcome(message, channel_type, DeliveryStatus.FAILED, reason=reason, finished_at=now)
+                for channel_type in ChannelType if channel_type in channels()]
+    if outcomes:
+        ACE_MESSAGE_OUTCOMES.send(sender=None, message=message, outcomes=outcomes)
+    return {"error": reason}
+
+
+def _send_serialized(serialized: str, channel_type: str | None = None):
+    try:
+        message = Message.from_string(serialized)
+    except InvalidMessageError:
+        LOG.exception("send_message got a message it cannot read; dropped.")
+        return None
+    limit = [ChannelType(channel_type)] if channel_type else None
+    try:
+        result = ace.send(message, limit_to_channels=limit)
+    except (ChannelError, InvalidMessageError) as error:  # already in the delivery log; retrying would not help
+        message.get_message_specific_logger(LOG).warning("Not delivered: %s", error)
+        return {"error": f"{type(error).__name__}: {error}"}
+    return {str(outcome.channel_type): outcome.status.value for outcome in result}
+
+
+def purge_task_deliveries() -> None:
+    """Counters of tasks that died and were never delivered again (a purged queue): not needed any more."""
+    TaskDelivery.objects.filter(last_at__lt=timezone.now() - timedelta(days=7)).delete()

@@ -14,9 +14,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.utils import timezone
 
-from ace import ace, delivery
-from ace.channel import ChannelType
-from ace.errors import ChannelError, InvalidMessageError
+from ace import delivery
 from ace.message import Message
 from ace.settings import ace_settings
 from ace_admin.campaigns import service
@@ -59,6 +57,7 @@ def _watch_running_runs(sender=None, **kwargs):
     try:
         for run_id in CampaignRun.objects.filter(status=CampaignRun.RUNNING).values_list("pk", flat=True):
             watch_run.delay(run_id)
+        service.purge_task_deliveries()
     except Exception:  # a worker must start even when the database is not migrated yet
         LOG.exception("Could not look for running campaign runs.")
 
@@ -66,22 +65,12 @@ def _watch_running_runs(sender=None, **kwargs):
 # --- One message in the background -------------------------------------------------------------------------------
 
 
-@shared_task(name="ace_admin.tasks.send_message")
-def send_message(serialized: str, channel_type: str | None = None):
+@shared_task(bind=True, name="ace_admin.tasks.send_message")
+def send_message(self, serialized: str, channel_type: str | None = None):
     """``ace.send`` in a worker: ``send_message.delay(str(msg))`` from platform code. ``channel_type`` limits
-    it to one channel type (a retry that :func:`schedule_send_retry` queued)."""
-    try:
-        message = Message.from_string(serialized)
-    except InvalidMessageError:
-        LOG.exception("send_message got a message it cannot read; dropped.")
-        return None
-    limit = [ChannelType(channel_type)] if channel_type else None
-    try:
-        result = ace.send(message, limit_to_channels=limit)
-    except (ChannelError, InvalidMessageError) as error:  # already in the delivery log; retrying would not help
-        message.get_message_specific_logger(LOG).warning("Not delivered: %s", error)
-        return {"error": f"{type(error).__name__}: {error}"}
-    return {str(outcome.channel_type): outcome.status.value for outcome in result}
+    it to one channel type (a retry that :func:`schedule_send_retry` queued). A message whose processing killed
+    ``ACE_ADMIN_MAX_TASK_DELIVERIES`` workers is logged failed instead of processed again."""
+    return service.send_in_background(self.request.id, self.name, serialized, channel_type)
 
 
 #: The message option counting the delivery attempts made before this retry (by earlier sends).

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import datetime
 import enum
+import itertools
 import re
 import time
 import uuid
@@ -34,7 +35,7 @@ from django.template import TemplateSyntaxError, defaultfilters, defaulttags, lo
 from django.template.base import FilterExpression, Node, NodeList, Parser, Variable, VariableDoesNotExist
 from django.template.defaulttags import GroupedResult
 from django.template.loader_tags import BlockNode
-from django.utils.functional import Promise
+from django.utils.functional import LazyObject, Promise, empty
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -242,6 +243,11 @@ def guard(value, _depth: int = 0, _count: list | None = None):
         return value
     if kind is dict or kind is list or kind is tuple or kind is GroupedResult:
         return _guard_container(value, _depth, _count)
+    if issubclass(kind, LazyObject):
+        # SimpleLazyObject & co. pass isinstance() checks for what they wrap but are not it: guard the value.
+        if value._wrapped is empty:
+            value._setup()
+        return guard(value._wrapped, _depth, _count)
     if isinstance(value, Promise):
         return str(value)
     if isinstance(value, enum.Enum):
@@ -276,16 +282,28 @@ def _guard_container(value, depth, count):
     if depth > 32:
         return HIDDEN
     depth += 1
-    if isinstance(value, dict):
-        items = [(guard(key, depth, count), guard(item, depth, count)) for key, item in dict.items(value)]
-        same = all(a is k and b is v for (a, b), (k, v) in zip(items, dict.items(value), strict=True))
-        if type(value) is dict and same:
-            return value
-        return dict(items)
-    items = [guard(item, depth, count) for item in value]
     kind = type(value)
-    if (kind is list or kind is tuple) and all(a is b for a, b in zip(items, value, strict=True)):
+    # One pass; plain data (the usual case) comes back as is, copied only from the first item that changed.
+    if isinstance(value, dict):
+        result = None if kind is dict else {}
+        for index, (key, item) in enumerate(dict.items(value)):
+            new_key = key if type(key) in _SCALARS else guard(key, depth, count)
+            new_item = item if type(item) in _SCALARS else guard(item, depth, count)
+            if result is None and (new_key is not key or new_item is not item):
+                result = dict(itertools.islice(dict.items(value), index))
+            if result is not None:
+                result[new_key] = new_item
+        return value if result is None else result
+    result = None
+    for index, item in enumerate(value):
+        new_item = item if type(item) in _SCALARS else guard(item, depth, count)
+        if result is None and new_item is not item:
+            result = list(itertools.islice(value, index))
+        if result is not None:
+            result.append(new_item)
+    if result is None and (kind is list or kind is tuple):
         return value
+    items = list(value) if result is None else result
     if kind is GroupedResult:
         return GroupedResult(*items)
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
@@ -393,8 +411,11 @@ def _sandboxed_variable(variable):
 # --- budget ------------------------------------------------------------------------------------------------------
 
 
+_monotonic = time.monotonic
+
+
 class Budget:
-    """What one rendered part (subject, HTML body...) of one message may still spend."""
+    """What one message (all its rendered parts: subject, HTML body...) may still spend on one channel."""
 
     __slots__ = ("bytes", "deadline", "depth", "includes", "max_bytes", "nodes", "seconds")
 
@@ -411,7 +432,7 @@ class Budget:
         self.nodes -= 1
         if self.nodes < 0:
             raise TemplateLimitExceeded("The template renders too many elements (loops, includes); stopped.")
-        if time.monotonic() > self.deadline:
+        if _monotonic() > self.deadline:
             raise TemplateLimitExceeded(f"The template took more than {self.seconds:g} s to render; stopped.")
 
     def produced(self, size: int) -> None:
@@ -435,11 +456,39 @@ def active_budget() -> Budget | None:
     return _budget.get()
 
 
+#: (the engine's current rendering, its budget): every part of one message spends the same budget.
+_per_message: contextvars.ContextVar = contextvars.ContextVar("ace_admin_message_budget", default=(None, None))
+
+
+def _current_rendering():
+    """The engine's marker of the ``presentation.render(channel, message)`` call in progress (a new object per
+    call), or None outside one (a template rendered on its own: a budget per render)."""
+    from ace import presentation
+
+    marker = getattr(presentation, "_rendering", None)
+    value = marker.get() if isinstance(marker, contextvars.ContextVar) else None
+    return value if isinstance(value, tuple) and value and value[0] is not None else None
+
+
+def _budget_for_this_render() -> Budget:
+    """While the engine renders a message, the one budget of that message for that channel (subject, bodies and
+    every other part together); else a new budget."""
+    rendering = _current_rendering()
+    if rendering is None:
+        return Budget()
+    owner, budget = _per_message.get()
+    if owner is not rendering:
+        budget = Budget()
+        _per_message.set((rendering, budget))  # kept until the next message renders in this context
+    return budget
+
+
 class budget_scope:
-    """Open a budget unless one is active (the outermost sandboxed template of a render opens it)."""
+    """Open a budget unless one is active (the outermost sandboxed template of a render opens it); within the
+    engine's rendering of a message, every part continues that message's budget."""
 
     def __enter__(self):
-        self.token = _budget.set(Budget()) if _budget.get() is None else None
+        self.token = _budget.set(_budget_for_this_render()) if _budget.get() is None else None
         return _budget.get()
 
     def __exit__(self, *exc):
@@ -456,17 +505,18 @@ class SandboxNodeList(NodeList):
             with budget_scope():
                 return self.render(context)
         parts = []
+        append, tick = parts.append, budget.tick
         for node in self:
-            budget.tick()
+            tick()
             before = budget.bytes
             bit = node.render_annotated(context)
             # Leaves count their text; a node holding others adds only what its children did not count
             # (the text of a filesystem template it includes, for instance).
-            extra = len(bit) - (budget.bytes - before)
+            extra = len(bit) - budget.bytes + before
             if extra > 0:
                 budget.produced(extra)
-            parts.append(bit)
-        return mark_safe("".join(parts))
+            append(bit)
+        return SafeString("".join(parts))
 
 
 # --- filters -----------------------------------------------------------------------------------------------------
@@ -505,6 +555,12 @@ def _cap_number(value, arg=-1):
         precision = 0
     if abs(precision) > 1000:
         raise TemplateLimitExceeded("The precision is over the limit of 1000.")
+    kind = type(value)
+    if kind is float or kind is bool:
+        return  # a float's exponent stops at 308: never over the limit
+    if kind is int:
+        if value.bit_length() <= 3000:  # under 10**903: not worth a Decimal
+            return
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):

@@ -10,7 +10,15 @@ Import models from here (``from ace_admin.models import Template``); the modules
 """
 
 from ace_admin.models.base import StampingModel, StampingQuerySet
-from ace_admin.models.campaigns import Audience, AudienceMember, Campaign, CampaignBatch, CampaignRun, RateLimitSlot
+from ace_admin.models.campaigns import (
+    Audience,
+    AudienceMember,
+    Campaign,
+    CampaignBatch,
+    CampaignRun,
+    RateLimitSlot,
+    TaskDelivery,
+)
 from ace_admin.models.content import (
     CHANNEL_TYPE_CHOICES,
     TEMPLATE_NAME_SCHEME,
@@ -26,6 +34,7 @@ from ace_admin.models.rules import ChannelRoute, PolicyRule
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
     "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "RateLimitSlot",
+    "TaskDelivery",
     "StampingModel", "StampingQuerySet", "Suppression", "Template", "TemplateRevision", "identity_hash",
     "normalize_language",
 ]

@@ -217,6 +217,14 @@ class CampaignBatch(models.Model):
     heartbeat_at = models.DateTimeField("last sign of life", null=True, blank=True,
                                         help_text="When the worker holding it last reported progress.")
     enqueued_at = models.DateTimeField("queued", auto_now_add=True, help_text="When it was last handed to workers.")
+    # The poison-message cap (ace_admin.campaigns.service): a message whose processing kills the worker is not
+    # sent forever.
+    deliveries = models.PositiveIntegerField(
+        "deliveries", default=0, help_text="Internal: how many workers took it since it last finished or paused.")
+    suspect = models.UUIDField("message in doubt", null=True, blank=True,
+                               help_text="Internal: the message being sent when a worker holding it stopped.")
+    suspect_deaths = models.PositiveIntegerField(
+        "stops on that message", default=0, help_text="Internal: how many workers stopped on that message.")
 
     class Meta:
         verbose_name = "campaign batch"
@@ -240,3 +248,23 @@ class RateLimitSlot(models.Model):
 
     def __str__(self):
         return self.channel_name
+
+
+class TaskDelivery(models.Model):
+    """Internal: a background task a worker started and has not finished. Written (and committed) before the
+    work starts, so a worker killed while processing it leaves its count behind; deleted when it finishes."""
+
+    task_id = models.CharField("task id", max_length=255, unique=True, help_text="The Celery task id.")
+    task_name = models.CharField("task", max_length=200, help_text="The task's name.")
+    deliveries = models.PositiveIntegerField("deliveries", default=0,
+                                             help_text="How many times a worker started it.")
+    first_at = models.DateTimeField("first started", auto_now_add=True, help_text="When a worker first started it.")
+    last_at = models.DateTimeField("last started", null=True, blank=True,
+                                   help_text="When a worker last started it.")
+
+    class Meta:
+        verbose_name = "task delivery"
+        verbose_name_plural = "task deliveries"
+
+    def __str__(self):
+        return f"{self.task_name} {self.task_id} ({self.deliveries})"

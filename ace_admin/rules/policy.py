@@ -25,10 +25,6 @@ DISABLED_REASON = "message type disabled"
 #: An archived message type is kept for its history and never sent (also not transactional ones).
 ARCHIVED_REASON = "message type archived"
 
-#: For each message checked, the reason per denied channel type (the delivery log names the exact rule).
-reasons_by_channel = stamp.PerMessage()
-
-
 class _Rule:
     __slots__ = ("pk", "kind", "channel_type", "message_type_id", "category", "max_messages", "period_seconds", "label")
 
@@ -100,9 +96,9 @@ class DatabasePolicy(Policy):
     def _result(message, denied: dict) -> PolicyResult:
         if not denied:
             return PolicyResult(deny=set())
-        reasons_by_channel[message] = dict(denied)
+        # The reason per channel type travels on the outcome: the delivery log names the exact rule.
         reasons = list(dict.fromkeys(denied.values()))
-        return PolicyResult(deny=set(denied), reason="; ".join(reasons))
+        return PolicyResult(deny=set(denied), reason="; ".join(reasons), reasons=dict(denied))
 
     @staticmethod
     def _opt_out(message, info, category: str) -> dict[ChannelType, str]:

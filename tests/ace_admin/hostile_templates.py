@@ -118,4 +118,62 @@ HOSTILE = [
     "{% if " + "x" * 50 + " %}" * 300 + "{% endif %}" * 300,
     "{% spaceless %}{{ path }}{% endspaceless %}{% autoescape off %}{{ mod }}{% endautoescape %}",
     "{% verbatim %}{{ conf.SECRET_KEY }}{% endverbatim %}{% comment %}{{ mod.abort }}{% endcomment %}",
+    # views handed on: message.context holding objects, items of views, aliases given to file templates
+    "{{ message.context.conf.SECRET_KEY }}{{ message.context.mod.environ.PLANTED_ENV_SECRET }}"
+    "{{ message.context.path.read_text }}{{ message.context.path.unlink }}{{ message.context.objects.1.abort }}",
+    "{% for k, v in message.context.items %}{{ k }}={{ v }}{{ v.read_text }}{{ v.SECRET_KEY }};{% endfor %}",
+    "{% for k, v in message.items %}{{ v }}{% endfor %}{% for x in channel.items %}{{ x }}{% endfor %}"
+    "{% for x in message.recipient %}{{ x }}{% endfor %}{{ message.recipient.items }}",
+    "{% with m=message c=channel %}{% include 'ace_admin_tests/show_m.html' %}{% endwith %}",
+    "{% include 'ace_admin_tests/show_m.html' with m=message.context.nested c=message.context.conf %}",
+    "{% with s=message.context.conf %}{% include 'ace_admin_tests/show_s.html' %}{% endwith %}"
+    "{% firstof message.context.path as c %}{% include 'ace_admin_tests/show_c.html' %}",
+    "{% with forloop=conf block=conf message=conf channel=mod %}{{ forloop.SECRET_KEY }}{{ block.SECRET_KEY }}"
+    "{{ message.SECRET_KEY }}{{ channel.environ }}{% for x in rows %}{{ forloop.SECRET_KEY }}{% endfor %}{% endwith %}",
+    "{{ lazyfile.read_text }}{{ lazyfile }}{{ lazyconf.k.SECRET_KEY }}{{ lazyconf|pprint }}{{ lazyname|upper }}",
+    # filter chains, reprs of views and the tags around them
+    "{% filter force_escape|upper %}{{ message|pprint }}{{ channel|stringformat:'r' }}{{ conf|pprint }}{% endfilter %}",
+    "{{ message|pprint }}{{ message.recipient|stringformat:'r' }}{{ channel.channel_type|pprint }}"
+    "{% block q %}{{ block|pprint }}{{ block|stringformat:'r' }}{% endblock %}{{ forloop|pprint }}",
+    "{{ message|stringformat:'s' }}{{ message.context|stringformat:'r' }}{{ message.options|pprint }}"
+    "{{ message|join:',' }}{{ message|length }}{{ message|make_list }}{{ channel|slice:':3' }}",
+    "{% ifchanged conf mod path %}x{% endifchanged %}{% for x in rows %}{% ifchanged %}{{ conf.SECRET_KEY }}"
+    "{{ message.context.conf }}{% endifchanged %}{% endfor %}",
+    "{% regroup message.context.items by 1 as g %}{% for x in g %}{{ x.grouper.read_text }}{{ x.list|pprint }}"
+    "{% endfor %}{% regroup items by path as h %}{% for x in h %}{{ x.grouper }}{{ x.grouper.read_text }}{% endfor %}",
+    "{% regroup rows by message.recipient as g %}{% for x in g %}{{ x.grouper|pprint }}{% endfor %}",
+    # i18n, l10n, tz, static, templatetag
+    "{% load i18n %}{% get_current_language as lang %}{{ lang.upper }}{% language conf.LANGUAGE_CODE %}"
+    "{{ conf.SECRET_KEY }}{% endlanguage %}{% language '../../../../etc/passwd' %}x{% endlanguage %}"
+    "{% language name %}{% get_current_language as l2 %}{{ l2 }}{% endlanguage %}",
+    "{% load i18n %}{% translate 'x' context conf.SECRET_KEY %}{% translate name as t %}{{ t }}"
+    "{% blocktranslate with t=message.context.conf u=message.context.path %}{{ t }}{{ u }}{% endblocktranslate %}",
+    "{% load tz %}{% localtime on %}{{ when.tzinfo.utcoffset }}{{ when|pprint }}{% endlocaltime %}"
+    "{% timezone path %}{{ when }}{% endtimezone %}{% timezone '../../../../etc/localtime' %}{{ when }}"
+    "{% endtimezone %}",
+    "{% load static %}{% static path %}{% static conf.SECRET_KEY %}{% static '../../../../etc/passwd' as s %}{{ s }}"
+    "{% static message.context.path as p %}{{ p }}",
+    "{% templatetag openblock %} debug {% templatetag closeblock %}{% templatetag openvariable %}"
+    " conf.SECRET_KEY {% templatetag closevariable %}{% templatetag opencomment %}",
+    "{% load acetags %}{% get_action_links message %}{% get_action_links conf %}{% get_action_links nested %}"
+    "{% get_action_links channel omit_unsubscribe_link=conf as l %}{{ l|pprint }}",
+    "{% url 'admin:app_list' conf.SECRET_KEY %}{% url name %}{% url 'admin:index' as u %}{% url message as v %}",
+    # formats that read attributes, huge argument lists and numbers
+    "{{ when|date:'e O T Z c r U I' }}{{ when|time:'e O T' }}{{ ident|date:'Y' }}{{ message|date:'Y' }}"
+    "{{ message.expiration_time|date:'r' }}{{ lazy|date:'Y' }}{{ conf|date:'Y' }}",
+    "{% cycle " + " ".join(f"'{number}'" for number in range(5000)) + " as big_cycle %}{{ big_cycle }}",
+    "{% widthratio big 1 10000 %}{% widthratio '1e308' '1e-308' 100 %}"
+    "{% widthratio 99999999999999999999999999 1 10000 as w %}{{ name|ljust:w }}{{ w|floatformat:w }}",
+    "{% for a in rows %}{% for b in rows %}{% for c in rows %}{% for d in rows %}{% for e in rows %}"
+    "{{ forloop.parentloop.parentloop.parentloop.parentloop|pprint }}{{ forloop|stringformat:'r' }}"
+    "{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
+    # look-alike and direction-changing characters in names
+    "{{ ｃonf.SECRET_KEY }}{{ conf.ＳECRET_KEY }}{{ mod.environ.PLANTED\u200bENV_SECRET }}",
+    "{{ conf.\u202eYEK_TERCES }}{{ \u202econf.SECRET_KEY }}",
+    # block.super recursion across DB and file templates, and a DB template extending itself
+    '{% extends "ace_admin_tests/includes_body.html" %}{% block content %}{{ block.super }}{{ conf.SECRET_KEY }}'
+    "{% endblock %}",
+    '{% extends "ace_admin_tests/edx_ace/welcome/email/body.html" %}{% block content %}{{ block.super }}'
+    "{% endblock %}",
+    '{% include "ace_admin_tests/edx_ace/welcome/email/body.html" %}',
 ]

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.template import Context, engines
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy
 
 from ace.channel import channels
@@ -59,6 +60,8 @@ def hostile_context(secret_file: Path) -> dict:
         "ident": uuid.UUID("12345678-1234-5678-1234-567812345678"), "lazy": gettext_lazy("Hello"),
         "path": secret_file, "mod": os, "conf": settings, "objects": [secret_file, os, settings],
         "nested": {"deep": {"path": secret_file, "mod": os}},
+        "lazyfile": SimpleLazyObject(lambda: secret_file), "lazyconf": SimpleLazyObject(lambda: {"k": settings}),
+        "lazyname": SimpleLazyObject(lambda: "Ann"),
     }
 
 
@@ -161,6 +164,23 @@ def test_doubling_text_is_stopped_by_the_output_budget(db_template, settings):
     assert "KiB of text" in DeliveryLog.objects.get(message_uuid=message.uuid).error
 
 
+def test_the_budget_is_per_message_not_per_part(db_template, settings):
+    settings.ACE_ADMIN_TEMPLATE_MAX_NODES = 60
+    loop = "{% for x in rows %}{{ x }}{% endfor %}"  # about 42 nodes for 40 rows: one part fits, two do not
+    db_template(BODY, "<p>" + loop + "</p>", published=True)
+    result, email = send_email(make_message(context={"rows": list(range(40))}))
+    assert result[0].status is DeliveryStatus.SENT and "0123" in html_of(email)
+
+    db_template(SUBJECT, loop, published=True)
+    message = make_message(context={"rows": list(range(40))})
+    result, email = send_email(message)
+    assert email is None and result[0].status is DeliveryStatus.TEMPLATE_ERROR
+    assert "too many elements" in DeliveryLog.objects.get(message_uuid=message.uuid).error
+    # The next message starts with a whole budget of its own.
+    result, email = send_email(make_message(context={"rows": list(range(10))}))
+    assert result[0].status is DeliveryStatus.SENT and email.subject == "0123456789"
+
+
 @pytest.mark.parametrize(("name", "content"), [
     ("", '{% include "./a.html" %}'), ("", '{% extends "../a.html" %}'), ("a/b.html", '{% include "../../x.html" %}'),
 ])
@@ -206,6 +226,15 @@ def test_ordinary_features_work(db_template):
     _, email = send_email(make_message(context=context))
     assert ("<h1>Base Ann!</h1>1:A2:B.2024-05-01 2024 2.3 12 items[x=1]ann@example.com"
             " email 32FILE-FOOTER") in html_of(email)
+
+
+def test_lazy_objects_render_as_what_they_wrap():
+    # SimpleLazyObject passes isinstance() checks for what it wraps; the sandbox used to fail on it.
+    template = GuardedTemplate("{{ name|upper }}|{{ name }}|{{ d.k }}|{{ d.items|length }}|{{ p }}|{{ p.read_text }}",
+                               engine=engines["django"].engine)
+    context = {"name": SimpleLazyObject(lambda: "Ann"), "d": SimpleLazyObject(lambda: {"k": 1}),
+               "p": SimpleLazyObject(lambda: Path("/etc/hostname"))}
+    assert template.render(Context(context)) == "ANN|Ann|1|1||"
 
 
 def test_file_template_extending_db_template_and_the_reverse(db_template):
