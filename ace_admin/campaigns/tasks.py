@@ -94,9 +94,9 @@ def schedule_send_retry(*, channel, message, next_attempt_time, outcome) -> bool
     base = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_SECONDS)
     cap = float(admin_settings.ACE_CAMPAIGN_RETRY_BACKOFF_MAX_SECONDS)
     backoff = min(cap, base * 2 ** max(attempts - 1, 0)) * random.uniform(0.5, 1.0)
-    when = max(delivery._aware(next_attempt_time), timezone.now() + timedelta(seconds=backoff))
+    when = max(delivery.attempt_time(next_attempt_time), timezone.now() + timedelta(seconds=backoff))
     expires = message.expiration_time or datetime.fromisoformat(outcome.details["expires_at"])
-    if when >= delivery._aware(expires):
+    if when >= delivery.attempt_time(expires):
         outcome.reason = f"next attempt ({when.isoformat()}) after expiration ({expires.isoformat()})"
         return False
     retry = Message.from_string(str(message))  # the queued copy: the caller's message is left as it was
