@@ -176,4 +176,9 @@ HOSTILE = [
     '{% extends "ace_admin_tests/edx_ace/welcome/email/body.html" %}{% block content %}{{ block.super }}'
     "{% endblock %}",
     '{% include "ace_admin_tests/edx_ace/welcome/email/body.html" %}',
+    # a raw object handed to a trusted file template through include's own keyword arguments, and sorting by
+    # a method name (dictsort resolves its argument as a lookup path on each item)
+    '{% include "ace_admin_tests/show_p.html" with p=path only %}'
+    '{% include "ace_admin_tests/show_p.html" with p=objects.0 %}'
+    '{% for o in objects|dictsort:"read_text" %}{{ o }}{% endfor %}{{ objects|dictsortreversed:"unlink" }}',
 ]
