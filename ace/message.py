@@ -76,8 +76,26 @@ def _recipient(instance, attribute, value):
 _VALIDATE_ON_SET = attr.setters.pipe(attr.setters.convert, attr.setters.validate)
 
 
+class _MessageDefaults(MessageAttributeSerializationMixin):
+    """What ``MessageType`` and ``Message`` share: their empty ``context`` and ``options`` (edx-ace's
+    ``default_*_value`` methods, which a subclass may override) and the fields serialised as plain JSON."""
+
+    _plain_json_fields = frozenset({"uuid", "send_uuid", "expiration_time", "recipient"})
+
+    def default_context_value(self):
+        return {}
+
+    def default_options_value(self):
+        return {}
+
+
+def _default(method: str):
+    """An attrs default that calls the instance's ``method`` (so a subclass's override is used)."""
+    return attr.Factory(lambda self: getattr(self, method)(), takes_self=True)
+
+
 @attr.s(on_setattr=_VALIDATE_ON_SET, eq=False)
-class MessageType(MessageAttributeSerializationMixin):
+class MessageType(_MessageDefaults):
     """A type of message, used once per batch send and personalised into a ``Message`` per recipient.
 
     :param context: context given to every message of the batch.
@@ -90,19 +108,14 @@ class MessageType(MessageAttributeSerializationMixin):
     NAME = None
     APP_LABEL = None
 
-    context = attr.ib(validator=_dict)
+    context = attr.ib(default=_default("default_context_value"), validator=_dict)
     expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_datetime)
     app_label = attr.ib(validator=_required_name)
     name = attr.ib(validator=_required_name)
-    options = attr.ib(validator=_dict)
+    options = attr.ib(default=_default("default_options_value"), validator=_dict)
     log_level = attr.ib(default=None)
     uuid = attr.ib(init=False, converter=_to_uuid)
 
-    _plain_json_fields = frozenset({"uuid", "send_uuid", "expiration_time", "recipient"})
-
-    @context.default
-    def default_context_value(self):
-        return {}
 
     @app_label.default
     def default_app_label(self):
@@ -118,9 +131,6 @@ class MessageType(MessageAttributeSerializationMixin):
         """Return default name: ``NAME``, else the class name in lower case."""
         return type(self).__name__.lower() if self.NAME is None else self.NAME
 
-    @options.default
-    def default_options_value(self):
-        return {}
 
     @uuid.default
     def generate_uuid(self):
@@ -166,7 +176,7 @@ class MessageType(MessageAttributeSerializationMixin):
 
 
 @attr.s(on_setattr=_VALIDATE_ON_SET)
-class Message(MessageAttributeSerializationMixin):
+class Message(_MessageDefaults):
     """The core piece of data passed into ACE: the message, its recipient, and the context to render it.
 
     :param app_label: the Django app sending it; names its templates. Required.
@@ -186,24 +196,16 @@ class Message(MessageAttributeSerializationMixin):
     name = attr.ib(validator=_required_name)
     recipient = attr.ib(converter=_to_recipient, validator=_recipient)
     expiration_time = attr.ib(default=None, converter=_to_datetime, validator=_datetime)
-    context = attr.ib(validator=_dict)
+    context = attr.ib(default=_default("default_context_value"), validator=_dict)
     send_uuid = attr.ib(default=None, converter=_to_uuid)
-    options = attr.ib(validator=_dict)
+    options = attr.ib(default=_default("default_options_value"), validator=_dict)
     #: Extra email headers (as in edx-ace, where only the django_email channel uses them).
     headers = attr.ib(validator=_dict)
     language = attr.ib(default=None, validator=_optional_str)
     log_level = attr.ib(default=None)
     uuid = attr.ib(init=False, converter=_to_uuid)
 
-    _plain_json_fields = frozenset({"uuid", "send_uuid", "expiration_time", "recipient"})
 
-    @context.default
-    def default_context_value(self):
-        return {}
-
-    @options.default
-    def default_options_value(self):
-        return {}
 
     @headers.default
     def default_headers_value(self):

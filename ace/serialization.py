@@ -254,14 +254,22 @@ class MessageAttributeSerializationMixin:
             raise InvalidMessageError(f"Not a valid serialised {cls.__name__}: {type(exc).__name__}: {exc}") from exc
 
 
-def _check_depth(data, name: str) -> None:
-    """Refuse documents nested deeper than ``MAX_NESTING_DEPTH`` (decoding recurses once per level)."""
+def nested_deeper_than(data, limit: int) -> bool:
+    """Whether JSON-shaped ``data`` (dicts and lists) nests more than ``limit`` levels. Iterative, so a
+    hostile document cannot exhaust the stack; used by every decoder of untrusted documents."""
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
-        if depth > MAX_NESTING_DEPTH:
-            raise InvalidMessageError(f"Not a serialised {name}: nested more than {MAX_NESTING_DEPTH} levels deep.")
+        if depth > limit:
+            return True
         if isinstance(value, dict):
             stack.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             stack.extend((item, depth + 1) for item in value)
+    return False
+
+
+def _check_depth(data, name: str) -> None:
+    """Refuse documents nested deeper than ``MAX_NESTING_DEPTH`` (decoding recurses once per level)."""
+    if nested_deeper_than(data, MAX_NESTING_DEPTH):
+        raise InvalidMessageError(f"Not a serialised {name}: nested more than {MAX_NESTING_DEPTH} levels deep.")

@@ -22,6 +22,7 @@ from django import forms
 from import_export.formats import base_formats
 from import_export.forms import ImportForm
 
+from ace.serialization import nested_deeper_than
 from ace_admin.settings import admin_settings
 
 #: JSON and YAML deeper than this are refused (an import row is a few levels deep).
@@ -69,15 +70,8 @@ def _no_duplicates(pairs):
 
 
 def _check_depth(data) -> None:
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_NESTING_DEPTH:
-            raise ValueError(f"the file is nested more than {MAX_NESTING_DEPTH} levels deep")
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+    if nested_deeper_than(data, MAX_NESTING_DEPTH):
+        raise ValueError(f"the file is nested more than {MAX_NESTING_DEPTH} levels deep")
 
 
 def loads_json(text: str):
@@ -181,20 +175,22 @@ def escape_dataset(dataset: tablib.Dataset) -> tablib.Dataset:
 # --- the formats ----------------------------------------------------------------------------------------------
 
 
+def _parsed_rows(parse, in_stream, encoding) -> tablib.Dataset:
+    """Rows of a JSON or YAML upload; a bad file is the ``ValueError`` django-import-export reports."""
+    try:
+        return _rows(parse(_text(in_stream, encoding)))
+    except forms.ValidationError as error:
+        raise ValueError("; ".join(error.messages))
+
+
 class SafeJSON(base_formats.JSON):
     def create_dataset(self, in_stream, **kwargs):
-        try:
-            return _rows(loads_json(_text(in_stream, self.encoding)))
-        except forms.ValidationError as error:
-            raise ValueError("; ".join(error.messages))
+        return _parsed_rows(loads_json, in_stream, self.encoding)
 
 
 class SafeYAML(base_formats.YAML):
     def create_dataset(self, in_stream, **kwargs):
-        try:
-            return _rows(loads_yaml(_text(in_stream, self.encoding)))
-        except forms.ValidationError as error:
-            raise ValueError("; ".join(error.messages))
+        return _parsed_rows(loads_yaml, in_stream, self.encoding)
 
 
 class SafeCSV(base_formats.CSV):

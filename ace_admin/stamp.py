@@ -19,14 +19,6 @@ from django.db import transaction
 STAMP_KEY = "ace_admin:config-version"
 
 
-def database_blocked(error: BaseException) -> bool:
-    """True for the error raised where database access is forbidden (pytest-django outside database
-    tests): there ace_admin contributes nothing and the engine runs on its settings and files alone.
-    Real database errors are not this: they propagate, so a send fails (and is retried) rather than
-    ignoring opt-outs."""
-    return isinstance(error, RuntimeError) and "Database access not allowed" in str(error)
-
-
 class PerMessage:
     """A map keyed on message objects by identity (messages compare by value and are unhashable); an
     entry lives as long as its message."""
@@ -144,9 +136,8 @@ def share_stamp(messages) -> None:
 class StampedValue:
     """A value computed from the database once per process and recomputed after the stamp changes."""
 
-    def __init__(self, load, empty=None):
+    def __init__(self, load):
         self._load = load
-        self._empty = empty
         self._stamp = None
         self._value = None
         self._lock = threading.Lock()
@@ -156,12 +147,7 @@ class StampedValue:
         if current != self._stamp:
             with self._lock:
                 if current != self._stamp:
-                    try:
-                        value = self._load()
-                    except RuntimeError as error:
-                        if not database_blocked(error):
-                            raise
-                        return self._empty()
+                    value = self._load()
                     self._value, self._stamp = value, current
         return self._value
 

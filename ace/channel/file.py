@@ -13,34 +13,20 @@ import sys
 from pathlib import Path
 
 from ace.channel import Channel, ChannelType
-from ace.channel.mixins import EmailChannelMixin
+from ace.channel.mixins import EmailChannelMixin, html_document
 from ace.settings import ace_settings
 from ace.utils.date import get_current_time
 
 #: The message option naming the file to write the email to (edx-ace's name).
 PATH_OVERRIDE_KEY = "output_file_path"
 
-_EDX_ACE_TEMPLATE = """
-<!DOCTYPE html>
-<html>
-    <head>
-        {head_html}
-    </head>
-    <body>
-        {body_html}
-    </body>
-    <!-- to: {email_address} -->
-    <!-- from_name: {from_name} -->
-    <!-- subject: {subject} -->
-    <!-- body: {body} -->
-</html>
-"""
-
-
 def _edx_ace_page(message, rendered_message) -> str:
     parts = {name: (getattr(rendered_message, name, "") or "").strip()
              for name in ("from_name", "subject", "head_html", "body_html", "body")}
-    return _EDX_ACE_TEMPLATE.format(email_address=message.recipient.email_address, **parts)
+    comments = (f"<!-- to: {message.recipient.email_address} -->", f"<!-- from_name: {parts['from_name']} -->",
+                f"<!-- subject: {parts['subject']} -->", f"<!-- body: {parts['body']} -->")
+    page = html_document(parts["head_html"], parts["body_html"], indent="    ", after_body=comments)
+    return f"\n{page}\n"
 
 
 def _write(suffix: str, message, data: bytes) -> str:

@@ -78,15 +78,7 @@ class EmailChannelMixin:
     @staticmethod
     def make_simple_html_template(head_html, body_html) -> str:
         """edx-ace's HTML document around a rendered head and body."""
-        return f"""<!DOCTYPE html>
-<html>
-  <head>
-    {head_html}
-  </head>
-  <body>
-    {body_html}
-  </body>
-</html>"""
+        return html_document(head_html, body_html)
 
     @property
     def tracker_image_sources(self) -> list[str]:
@@ -177,3 +169,13 @@ class EmailChannelMixin:
             return f"{body[:closing.start()]}{head}\n{body[closing.start():]}"
         opening = _HTML_START.search(body)
         return f"{body[:opening.end()]}\n<head>\n{head}\n</head>{body[opening.end():]}"
+
+
+def html_document(head_html, body_html, *, indent: str = "  ", after_body: tuple[str, ...] = ()) -> str:
+    """An HTML page in edx-ace's layout: ``head_html`` and ``body_html`` one level deeper than their
+    elements, ``after_body`` lines (comments) after ``</body>``. Channels that write edx-ace's formats byte
+    for byte choose the indent."""
+    lines = ["<!DOCTYPE html>", "<html>", f"{indent}<head>", f"{indent * 2}{head_html}", f"{indent}</head>",
+             f"{indent}<body>", f"{indent * 2}{body_html}", f"{indent}</body>",
+             *(f"{indent}{line}" for line in after_body), "</html>"]
+    return "\n".join(lines)

@@ -479,7 +479,7 @@ def counts(run_id: int) -> dict:
     total = sum(by_status.values())
     failed = sum(by_status.get(key, 0) for key in ("failed", "template_missing", "template_error", "unsupported"))
     return {"messages": total, "sent": by_status.get("sent", 0),
-            "denied": by_status.get("denied", 0) + by_status.get("disabled", 0), "failed": failed,
+            "denied": by_status.get("denied", 0), "failed": failed,
             "expired": by_status.get("expired", 0),
             "pending": by_status.get("sending", 0) + by_status.get("retrying", 0)}
 

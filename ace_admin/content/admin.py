@@ -23,6 +23,7 @@ from ace_admin.importing import SafeCSV, SafeImportExportMixin, SafeJSON, SafeYA
 from ace_admin.models import MessageType, Template, TemplateRevision
 from ace_admin.preview import test_sends
 from ace_admin.preview import views as preview_views
+from ace_admin.toggles import enable_disable_actions
 
 FORMATS = [SafeJSON, SafeYAML, SafeCSV]
 
@@ -172,16 +173,7 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
     def db_templates(self, obj):
         return obj._db_templates
 
-    # Bulk updates go through the model's StampingQuerySet.update(), which bumps the shared stamp.
-    @admin.action(description="Enable the selected message types", permissions=["change"])
-    def enable(self, request, queryset):
-        count = queryset.update(enabled=True)
-        self.message_user(request, f"{count} message type(s) enabled.", messages.SUCCESS)
-
-    @admin.action(description="Disable the selected message types (they will not be sent)", permissions=["change"])
-    def disable(self, request, queryset):
-        count = queryset.update(enabled=False)
-        self.message_user(request, f"{count} message type(s) disabled.", messages.SUCCESS)
+    enable, disable = enable_disable_actions("message type", "they will not be sent")
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Template:

@@ -114,20 +114,12 @@ class Loader(BaseLoader):
         with self._lock:
             if current != self._stamp:
                 index = self._load()
-                if index is None:  # database unavailable: defer to the files, try again next time
-                    return {}
                 self._index, self._compiled, self._choices, self._stamp = index, {}, {}, current
             return self._index
 
-    def _load(self) -> dict[str, list[_Variant]] | None:
+    def _load(self) -> dict[str, list[_Variant]]:
         rows = Template.objects.filter(published=True).values_list(
             "pk", "name", "language", "site_id", "site__domain", "content")
-        try:
-            rows = list(rows)
-        except RuntimeError as error:
-            if not stamp.database_blocked(error):
-                raise
-            return None  # no database access here (a test without one): files only
         index: dict[str, list[_Variant]] = {}
         for pk, name, language, site_id, domain, content in rows:
             origin = Origin(name=f"ace_admin.Template:{pk}", template_name=name, loader=self)

@@ -25,7 +25,7 @@ def _load_message_types() -> dict:
     return {(row[1], row[2]): MessageTypeInfo(*row) for row in MessageType.objects.values_list(*fields)}
 
 
-message_types = StampedValue(_load_message_types, empty=dict)
+message_types = StampedValue(_load_message_types)
 
 
 def message_type_for(message) -> MessageTypeInfo | None:

@@ -737,20 +737,23 @@ def _counted(render):
     return counted
 
 
-def _include(parser, token):
-    _relative(parser, token, "include")
-    node = loader_tags.do_include(parser, token)
-    _literal_name(node.template, "include")
-    node.render = _counted(node.render)
-    return node
+def _loader_tag(django_tag, name_of):
+    """A sandboxed ``include`` or ``extends``: Django's own tag, with a literal template name (no relative
+    one) and every render counted against the message's include budget."""
+    tag_name = django_tag.__name__.removeprefix("do_")
+
+    def compile_tag(parser, token):
+        _relative(parser, token, tag_name)
+        node = django_tag(parser, token)
+        _literal_name(name_of(node), tag_name)
+        node.render = _counted(node.render)
+        return node
+
+    return compile_tag
 
 
-def _extends(parser, token):
-    _relative(parser, token, "extends")
-    node = loader_tags.do_extends(parser, token)
-    _literal_name(node.parent_name, "extends")
-    node.render = _counted(node.render)
-    return node
+_include = _loader_tag(loader_tags.do_include, lambda node: node.template)
+_extends = _loader_tag(loader_tags.do_extends, lambda node: node.parent_name)
 
 
 class _LoopBody(Node):

@@ -29,7 +29,7 @@ def _status_choices():
     # RETRY_SCHEDULED ("retrying") shares the campaign rows' retry status listed below.
     choices = [(status.value, labels.get(status.value, status.value)) for status in DeliveryStatus
                if status is not DeliveryStatus.RETRY_SCHEDULED]
-    return [*choices, ("disabled", "Not sent: message type disabled"),
+    return [*choices,
             # Campaign rows: claimed by a worker and being sent, or waiting for a retry.
             ("sending", "Campaign: being sent"), ("retrying", "Campaign: waiting to retry")]
 

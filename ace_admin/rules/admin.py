@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from ace_admin.content.forms import ChannelRouteForm, PolicyRuleForm
 from ace_admin.models import ChannelRoute, PolicyRule
+from ace_admin.rules.forms import ChannelRouteForm, PolicyRuleForm
+from ace_admin.toggles import enable_disable_actions
 
 
 class EnableDisableMixin:
     """Enable/disable actions; ``queryset.update()`` of these models bumps the shared stamp itself."""
 
     actions = ["enable", "disable"]
-
-    @admin.action(description="Enable the selected rules", permissions=["change"])
-    def enable(self, request, queryset):
-        count = queryset.update(enabled=True)
-        self.message_user(request, f"{count} rule(s) enabled.", messages.SUCCESS)
-
-    @admin.action(description="Disable the selected rules", permissions=["change"])
-    def disable(self, request, queryset):
-        count = queryset.update(enabled=False)
-        self.message_user(request, f"{count} rule(s) disabled.", messages.SUCCESS)
+    enable, disable = enable_disable_actions("rule")
 
 
 @admin.register(ChannelRoute)

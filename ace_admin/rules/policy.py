@@ -46,7 +46,7 @@ def _load_rules() -> list[_Rule]:
     return [_Rule(rule) for rule in PolicyRule.objects.filter(enabled=True).select_related("message_type")]
 
 
-rules = stamp.StampedValue(_load_rules, empty=list)
+rules = stamp.StampedValue(_load_rules)
 
 
 def _recipient_filter(message, id_field: str, email_field: str, fit_id=str) -> Q | None:
@@ -111,8 +111,6 @@ class DatabasePolicy(Policy):
             found = prefetched.rows_for(message, info, category)
         else:
             found = DatabasePolicy._opt_out_rows(message, who, category)
-            if found is None:
-                return {}
         denied: dict[ChannelType, str] = {}
         for pk, kind, text, opt_type in found:
             if kind == 0:
@@ -129,8 +127,7 @@ class DatabasePolicy(Policy):
 
     @staticmethod
     def _opt_out_rows(message, who, category: str):
-        """The recipient's opt-outs and suppressions as (pk, kind, text, message type) rows, in one query; None
-        where database access is blocked."""
+        """The recipient's opt-outs and suppressions as (pk, kind, text, message type) rows, in one query."""
         # An opt-out with neither category nor message type covers every non-transactional message. Opt-outs of
         # one message type name it by natural key: they hold whether or not the admin knows the type.
         what = Q(category="", message_name="") | Q(app_label=message.app_label, message_name=message.name)
@@ -151,13 +148,7 @@ class DatabasePolicy(Policy):
         suppressions = Suppression.objects.filter(hashes, lifted_at__isnull=True).order_by().annotate(
             k=Value(1, output_field=IntegerField()), a=F("reason"),
             b=Value("", output_field=CharField())).values_list("pk", "k", "a", "b")
-        try:
-            found = sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
-        except RuntimeError as error:
-            if not stamp.database_blocked(error):
-                raise
-            return None
-        return found
+        return sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
 
     @staticmethod
     def _exceeded(message, caps: list[_Rule]) -> list[_Rule]:

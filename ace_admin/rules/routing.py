@@ -26,7 +26,7 @@ def _load_routes() -> list[_Route]:
             .values_list(*fields)]
 
 
-routes = stamp.StampedValue(_load_routes, empty=list)
+routes = stamp.StampedValue(_load_routes)
 
 
 class DatabaseRouter:

@@ -14,6 +14,10 @@ from ace.outcome import DeliveryStatus
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from tests.ace.helpers import make_message
 
+# The project renders through ace_admin's database loader and policy: these tests read the database
+# (empty here, so files and settings decide).
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def reported(monkeypatch):

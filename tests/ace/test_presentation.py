@@ -10,6 +10,10 @@ from ace.renderers import AbstractRenderer, EmailRenderer, RenderedEmail, html_t
 from tests.ace.channels import RecordingEmailChannel, RecordingPushChannel
 from tests.ace.helpers import make_message
 
+# The project renders through ace_admin's database loader and policy: these tests read the database
+# (empty here, so files and settings decide).
+pytestmark = pytest.mark.django_db
+
 
 class LinkingChannel(RecordingEmailChannel):
     def get_action_links(self, message=None, omit_unsubscribe_link=False):
