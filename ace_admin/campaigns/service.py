@@ -107,6 +107,22 @@ def save_campaign(campaign) -> None:
         campaign.save()
 
 
+def duplicate_campaign(campaign):
+    """A copy of ``campaign`` named "... (copy)", not scheduled (its runs, schedule entry and archive flag are not
+    copied): edit it, then tick "scheduled" or use "Run now"."""
+    copy = Campaign.objects.get(pk=campaign.pk)
+    copy.pk = copy.id = None
+    copy.periodic_task = None
+    copy.archived, copy.enabled = False, False
+    base, number = f"{campaign.name} (copy)", 1
+    copy.name = base
+    while Campaign.objects.filter(name=copy.name).exists():
+        number += 1
+        copy.name = f"{base} {number}"
+    save_campaign(copy)
+    return copy
+
+
 def archive_campaign(campaign) -> None:
     """Archive ``campaign``: it is unscheduled and cannot be run."""
     campaign.archived = True
