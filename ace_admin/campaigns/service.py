@@ -50,8 +50,8 @@ from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace_admin import delivery_log, stamp
 from ace_admin.campaigns import audiences, localtime, preflight, ratelimit
-from ace_admin.campaigns.messages import campaign_message
 from ace_admin.campaigns import schedule as campaign_schedule
+from ace_admin.campaigns.messages import campaign_message
 from ace_admin.models import (
     Campaign,
     CampaignBatch,

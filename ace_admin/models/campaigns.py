@@ -300,8 +300,8 @@ class PreflightOverride(models.Model):
                                  verbose_name="campaign", help_text="The campaign launched despite the findings.")
     run = models.ForeignKey(CampaignRun, on_delete=models.PROTECT, related_name="preflight_overrides",
                             verbose_name="run", help_text="The run that was blocked and then started.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name="by", help_text="The manager who overrode the check.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name="by", help_text="The manager who overrode the check.")
     username = models.CharField("by (name)", max_length=150, blank=True,
                                 help_text="The manager's login name, kept if the account is deleted.")
     reason = models.TextField("reason", help_text="Why the run was launched anyway.")
