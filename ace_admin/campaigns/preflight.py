@@ -269,7 +269,7 @@ def _excluded(rows, message_type) -> tuple[set, set]:
     opted = set()
     for user_id, email in OptOut.objects.filter(Q(lms_user_id__in=ids) | Q(email__in=emails)).filter(
             what).values_list("lms_user_id", "email"):
-        opted.update(filter(None, [("id", user_id), ("email", email)]))
+        opted.update(key for key in (("id", user_id), ("email", email)) if key[1])
     hashes = {identity_hash(value) for value in ids | emails}
     blocked = set()
     for address_hash, user_hash in Suppression.objects.filter(

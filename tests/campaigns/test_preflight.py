@@ -72,12 +72,12 @@ def test_a_complete_context_starts_and_sends_to_everyone(digest, smtp_settings, 
 
 def test_a_person_missing_a_personal_detail_is_named(digest, run_on_commit):
     audience = make_audience(3)
-    AudienceMember.objects.filter(email="p2@example.org").update(context={})  # no first_name
+    AudienceMember.objects.filter(email="p3@example.org").update(context={})  # the last member: always sampled
     run = run_on_commit(tasks.start_run, make_campaign(digest, audience, context=COMPLETE))
     run.refresh_from_db()
     assert run.status == CampaignRun.BLOCKED
     [finding] = run.findings
-    assert (finding["variable"], finding["recipients"], finding["count"]) == ("first_name", ["p2@example.org"], 1)
+    assert (finding["variable"], finding["recipients"], finding["count"]) == ("first_name", ["p3@example.org"], 1)
 
 
 def test_every_language_is_rendered_with_its_own_templates(digest, run_on_commit):

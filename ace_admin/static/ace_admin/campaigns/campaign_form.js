@@ -12,7 +12,8 @@
   var ALL = [].concat(FIELDS.once, FIELDS.interval, FIELDS.crontab);
 
   function rowOf(name) {
-    var input = document.getElementById("id_" + name);
+    // A date-and-time field is two inputs (id_run_at_0, id_run_at_1).
+    var input = document.getElementById("id_" + name) || document.getElementById("id_" + name + "_0");
     if (!input) { return null; }
     return input.closest(".fieldBox") || input.closest(".form-row");
   }
