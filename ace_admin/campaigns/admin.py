@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from ace_admin.archive import ArchiveAdminMixin
 from ace_admin.campaigns import audiences, preflight, service
+from ace_admin.campaigns import test_send as campaign_test_send
 from ace_admin.campaigns.story import failure_groups, run_progress, story
 from ace_admin.importing import check_size
 from ace_admin.models import (
@@ -156,8 +157,25 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
         service.save_campaign(obj)
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.figures_view)
-        return [path("figures/", view, name="ace_admin_campaign_figures"), *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [path("figures/", view(self.figures_view), name="ace_admin_campaign_figures"),
+                path("<int:pk>/test/", view(self.test_send_view), name="ace_admin_campaign_test"),
+                *super().get_urls()]
+
+    def test_send_view(self, request, pk):
+        """Send a test of the campaign to the seed addresses (or to oneself), under the preview's rules."""
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if request.method != "POST" or not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        plan, results = campaign_test_send.send(campaign, request.user)
+        if plan.refused:
+            self.message_user(request, plan.refused, messages.ERROR)
+        for address, why in plan.skipped:
+            self.message_user(request, f"Test not sent to {address}: {why}.", messages.WARNING)
+        for address, status in results:
+            self.message_user(request, f"Test to {address}: {status}.",
+                              messages.SUCCESS if status == "sent" else messages.ERROR)
+        return redirect("admin:ace_admin_campaign_change", pk)
 
     def figures_view(self, request):
         """The audience figures the campaign form shows (JSON): size, languages, opted out, suppressed, duration."""
