@@ -46,6 +46,9 @@ SETTINGS: dict[str, Setting] = {
     "ACE_CAMPAIGN_MAX_ATTEMPTS": Setting(10, "attempts per message before it is logged failed"),
     "ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS": Setting(24, "hours a run may keep retrying when its campaign gives none"),
     "ACE_CAMPAIGN_RATE_LIMITS": Setting({}, "channel name -> messages per second, shared by all workers"),
+    "ACE_CAMPAIGN_PREFLIGHT": Setting(True, "render each run's message for a sample of its audience before it starts "
+                                            "and block it on a template error or a missing variable; `False`: no "
+                                            "check (not for production)"),
 }
 
 #: Setting name -> default.

@@ -11,9 +11,20 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.campaigns import audiences, service
+from ace_admin.campaigns import audiences, preflight, service
+from ace_admin.campaigns import test_send as campaign_test_send
+from ace_admin.campaigns.story import failure_groups, run_progress, story
 from ace_admin.importing import check_size
-from ace_admin.models import Audience, AudienceMember, Campaign, CampaignRun, DeliveryLog
+from ace_admin.models import (
+    Audience,
+    AudienceMember,
+    Campaign,
+    CampaignRun,
+    DeliveryLog,
+    MessageType,
+    PreflightOverride,
+    QuietHours,
+)
 from ace_admin.privacy.masking import (
     MaskedAddressesMixin,
     add_masked_displays,
@@ -112,12 +123,13 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     list_filter = ["schedule", "enabled"]
     search_fields = ["name"]
     autocomplete_fields = ["message_type", "audience"]
-    actions = ["run_now"]
+    actions = ["run_now", "duplicate"]
+    change_form_template = "admin/ace_admin/campaign/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "message_type", "audience", "channels", "language", "context", "archived"]}),
         ("When", {"fields": ["enabled", "schedule", "run_at", "grace_minutes", ("every", "period"),
                              ("cron_minute", "cron_hour", "cron_day_of_week", "cron_day_of_month",
-                              "cron_month_of_year"), "timezone"]}),
+                              "cron_month_of_year"), "timezone", "local_send_time", "recipient_timezone_key"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["expiration_hours", "options"]}),
     ]
 
@@ -144,6 +156,55 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         service.save_campaign(obj)
 
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("figures/", view(self.figures_view), name="ace_admin_campaign_figures"),
+                path("<int:pk>/test/", view(self.test_send_view), name="ace_admin_campaign_test"),
+                *super().get_urls()]
+
+    def test_send_view(self, request, pk):
+        """Send a test of the campaign to the seed addresses (or to oneself), under the preview's rules."""
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if request.method != "POST" or not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        plan, results = campaign_test_send.send(campaign, request.user)
+        if plan.refused:
+            self.message_user(request, plan.refused, messages.ERROR)
+        for address, why in plan.skipped:
+            self.message_user(request, f"Test not sent to {address}: {why}.", messages.WARNING)
+        for address, status in results:
+            self.message_user(request, f"Test to {address}: {status}.",
+                              messages.SUCCESS if status == "sent" else messages.ERROR)
+        return redirect("admin:ace_admin_campaign_change", pk)
+
+    def figures_view(self, request):
+        """The audience figures the campaign form shows (JSON): size, languages, opted out, suppressed, duration."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        audience = Audience.objects.filter(pk=request.GET.get("audience") or 0).first()
+        if audience is None:
+            return JsonResponse({"error": "Choose an audience."}, status=400)
+        message_type = MessageType.objects.filter(pk=request.GET.get("message_type") or 0).first()
+        try:
+            found = preflight.figures(audience, message_type, language=request.GET.get("language", ""))
+        except ValidationError as error:
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        return JsonResponse(found)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = Campaign.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        extra = dict(extra_context or {})
+        if campaign is not None:
+            extra.update(story(campaign))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    @admin.action(description="Duplicate (a copy, not scheduled)", permissions=["add"])
+    def duplicate(self, request, queryset):
+        for campaign in queryset:
+            copy = service.duplicate_campaign(campaign)
+            url = reverse("admin:ace_admin_campaign_change", args=[copy.pk])
+            self.message_user(request, format_html('Created <a href="{}">{}</a>.', url, copy), messages.SUCCESS)
+
     def archive_queryset(self, queryset) -> int:
         count = 0
         for campaign in queryset:  # one by one: each schedule is removed
@@ -160,6 +221,11 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
                 continue
             run = service.start_run(campaign, trigger="hand")
             url = reverse("admin:ace_admin_campaignrun_change", args=[run.pk])
+            if run.status == CampaignRun.BLOCKED:
+                self.message_user(request, format_html(
+                    'The preflight check blocked <a href="{}">the run of {}</a>: {}', url, campaign, run.error),
+                    messages.ERROR)
+                continue
             self.message_user(request, format_html('Started <a href="{}">a run of {}</a>.', url, campaign),
                               messages.SUCCESS)
 
@@ -170,14 +236,21 @@ class CampaignRunAdmin(admin.ModelAdmin):
                     "finished_at"]
     list_filter = ["status", "trigger", "campaign"]
     list_select_related = ["campaign"]
-    readonly_fields = ["campaign", "status", "trigger", "send_uuid", "recipients", "sent", "denied", "failed",
-                       "expired", "started_at", "finished_at", "expires_at", "error"]
+    readonly_fields = ["campaign", "trigger", "send_uuid", "started_at", "expires_at"]
     fields = readonly_fields
     actions = ["pause_runs", "resume_runs", "cancel_runs"]
     change_form_template = "admin/ace_admin/campaignrun/change_form.html"
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing on a run is edited (no Save buttons); pause, resume, cancel and override are their own
+        # actions, allowed to those who may change campaigns.
+        return False
+
+    def may_control(self, request) -> bool:
+        return request.user.has_perm("ace_admin.change_campaignrun")
 
     @admin.display(description="progress")
     def progress(self, obj):
@@ -195,16 +268,22 @@ class CampaignRunAdmin(admin.ModelAdmin):
         run = get_object_or_404(CampaignRun, pk=pk)
         if not self.has_view_permission(request, run):
             raise PermissionDenied
-        counts = service.counts(run.pk)
-        total = max(run.recipients, counts["messages"])
-        done = counts["messages"] - counts["pending"]
-        return JsonResponse({"status": run.status, "status_label": run.get_status_display(), "total": total,
-                             "done": done, "percent": round(100 * done / total, 1) if total else 0.0, **counts})
+        return JsonResponse(run_progress(run))
 
     def control_view(self, request, pk, action):
         run = get_object_or_404(CampaignRun, pk=pk)
-        if request.method != "POST" or not self.has_change_permission(request, run):
+        if request.method != "POST" or not self.may_control(request):
             raise PermissionDenied
+        if action == "override":
+            try:
+                done = service.override_preflight(run, request.user, request.POST.get("reason", ""))
+            except ValueError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, "Launched despite the preflight findings; your reason is logged."
+                                  if done else "This run is not blocked.", messages.SUCCESS if done else
+                                  messages.WARNING)
+            return redirect("admin:ace_admin_campaignrun_change", pk)
         self._control(request, [run], action)
         return redirect("admin:ace_admin_campaignrun_change", pk)
 
@@ -222,15 +301,18 @@ class CampaignRunAdmin(admin.ModelAdmin):
             self.message_user(request, f"{skipped} run(s) could not be {past} (not in a state that allows it).",
                               messages.WARNING)
 
-    @admin.action(description="Pause the selected runs", permissions=["change"])
+    def has_control_permission(self, request):
+        return self.may_control(request)
+
+    @admin.action(description="Pause the selected runs", permissions=["control"])
     def pause_runs(self, request, queryset):
         self._control(request, list(queryset), "pause")
 
-    @admin.action(description="Resume the selected runs", permissions=["change"])
+    @admin.action(description="Resume the selected runs", permissions=["control"])
     def resume_runs(self, request, queryset):
         self._control(request, list(queryset), "resume")
 
-    @admin.action(description="Cancel the selected runs", permissions=["change"])
+    @admin.action(description="Cancel the selected runs", permissions=["control"])
     def cancel_runs(self, request, queryset):
         self._control(request, list(queryset), "cancel")
 
@@ -242,5 +324,30 @@ class CampaignRunAdmin(admin.ModelAdmin):
             failures = list(failures)
             for row in failures:  # shown only, never saved
                 row.recipient_address, row.error = mask_address(row.recipient_address), mask_text(row.error)
-        extra = {"failures": failures, **(extra_context or {})}
+        run = CampaignRun.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        extra = {"failures": failures, "may_control": self.may_control(request),
+                 "failure_groups": failure_groups(object_id) if run else [],
+                 "log_url": reverse("admin:ace_admin_deliverylog_changelist") + f"?q={run.send_uuid}" if run else "",
+                 "progress": run_progress(run) if run else {}, **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+@admin.register(QuietHours)
+class QuietHoursAdmin(admin.ModelAdmin):
+    list_display = ["category", "start", "end", "enabled"]
+
+
+@admin.register(PreflightOverride)
+class PreflightOverrideAdmin(admin.ModelAdmin):
+    """The log of launches despite preflight findings: read only."""
+
+    list_display = ["created_at", "campaign", "run", "username", "reason"]
+    list_select_related = ["campaign", "run__campaign"]
+    readonly_fields = ["created_at", "campaign", "run", "username", "reason", "findings"]
+    fields = readonly_fields
+
+    def _never(self, request, obj=None):
+        return False
+
+    # A log: nobody adds, edits or deletes an override.
+    has_add_permission = has_change_permission = has_delete_permission = _never

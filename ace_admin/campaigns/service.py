@@ -37,7 +37,7 @@ import uuid
 from datetime import timedelta
 
 from celery import current_app
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.signals import post_save, pre_delete
 from django.utils import timezone
@@ -47,12 +47,20 @@ from ace.channel import ChannelType, channels
 from ace.errors import ChannelError, InvalidMessageError
 from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
-from ace.recipient import Recipient
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace_admin import delivery_log, stamp
-from ace_admin.campaigns import audiences, ratelimit
+from ace_admin.campaigns import audiences, localtime, preflight, ratelimit
 from ace_admin.campaigns import schedule as campaign_schedule
-from ace_admin.models import Campaign, CampaignBatch, CampaignRun, DeliveryLog, TaskDelivery
+from ace_admin.campaigns.messages import campaign_message
+from ace_admin.models import (
+    Campaign,
+    CampaignBatch,
+    CampaignRun,
+    DeliveryLog,
+    PreflightOverride,
+    QuietHours,
+    TaskDelivery,
+)
 from ace_admin.rules.policy import prefetch as policy_prefetch
 from ace_admin.settings import admin_settings
 
@@ -99,6 +107,22 @@ def save_campaign(campaign) -> None:
         campaign.save()
 
 
+def duplicate_campaign(campaign):
+    """A copy of ``campaign`` named "... (copy)", not scheduled (its runs, schedule entry and archive flag are not
+    copied): edit it, then tick "scheduled" or use "Run now"."""
+    copy = Campaign.objects.get(pk=campaign.pk)
+    copy.pk = copy.id = None
+    copy.periodic_task = None
+    copy.archived, copy.enabled = False, False
+    base, number = f"{campaign.name} (copy)", 1
+    copy.name = base
+    while Campaign.objects.filter(name=copy.name).exists():
+        number += 1
+        copy.name = f"{base} {number}"
+    save_campaign(copy)
+    return copy
+
+
 def archive_campaign(campaign) -> None:
     """Archive ``campaign``: it is unscheduled and cannot be run."""
     campaign.archived = True
@@ -123,8 +147,18 @@ def connect_signals() -> None:
 # --- Starting runs --------------------------------------------------------------------------------------------
 
 
+def _expiry(campaign, now):
+    return now + timedelta(hours=campaign.expiration_hours or admin_settings.ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS)
+
+
 def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
-    """Create a run of ``campaign`` and queue it (after the transaction commits). Returns the run."""
+    """Create a run of ``campaign`` and queue it (after the transaction commits), unless the preflight check
+    finds a template error or a variable that renders empty: the run is then stored **blocked**, with the
+    findings, and nothing is sent until a manager overrides it (:func:`override_preflight`). Returns the run."""
+    if task_id:
+        existing = CampaignRun.objects.filter(task_id=task_id).first()
+        if existing is not None:  # a redelivered firing: its run exists (and was checked)
+            return existing
     now = timezone.now()
     defaults = {"campaign": campaign, "trigger": trigger}
     if trigger == "schedule" and campaign_schedule.too_late(campaign, now):
@@ -132,8 +166,12 @@ def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
             f"The scheduler woke up at {now:%Y-%m-%d %H:%M:%S %Z}, more than {campaign.grace_minutes} minute(s) "
             f"after the planned time {campaign.run_at:%Y-%m-%d %H:%M:%S %Z}; nothing was sent."))
     else:
-        hours = campaign.expiration_hours
-        defaults["expires_at"] = now + timedelta(hours=hours or admin_settings.ACE_CAMPAIGN_DEFAULT_EXPIRATION_HOURS)
+        report = preflight.check(campaign) if admin_settings.ACE_CAMPAIGN_PREFLIGHT else preflight.Report()
+        defaults["findings"] = report.as_json()
+        if report.blocking:
+            defaults.update(status=CampaignRun.BLOCKED, finished_at=now, error=report.summary())
+        else:
+            defaults["expires_at"] = _expiry(campaign, now)
     with transaction.atomic():
         if task_id:
             run, created = CampaignRun.objects.get_or_create(task_id=task_id, defaults=defaults)
@@ -142,9 +180,34 @@ def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
         if created and run.status == CampaignRun.RUNNING:
             transaction.on_commit(lambda: _task("run_campaign").delay(run.pk))
             transaction.on_commit(lambda: _task("watch_run").apply_async((run.pk,), countdown=lease_seconds()))
-    if run.status == CampaignRun.MISSED:
-        LOG.warning("Campaign %s: run %s missed. %s", campaign, run.pk, run.error)
+    if run.status in (CampaignRun.MISSED, CampaignRun.BLOCKED):
+        LOG.warning("Campaign %s: run %s %s. %s", campaign, run.pk, run.status, run.error)
     return run
+
+
+def override_preflight(run, user, reason: str):
+    """A manager launches a run the preflight check blocked: the override (who, when, why, the findings) is
+    logged as a ``PreflightOverride`` row and the run starts. Returns the override, or None when the run is
+    not blocked (any more)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Give the reason for launching despite the findings.")
+    now = timezone.now()
+    with transaction.atomic():
+        locked = CampaignRun.objects.select_for_update().select_related("campaign").filter(
+            pk=run.pk, status=CampaignRun.BLOCKED).first()
+        if locked is None:
+            return None
+        override = PreflightOverride.objects.create(
+            campaign=locked.campaign, run=locked, user=user if getattr(user, "pk", None) else None,
+            username=getattr(user, "get_username", lambda: "")() or "", reason=reason, findings=locked.findings)
+        CampaignRun.objects.filter(pk=locked.pk).update(
+            status=CampaignRun.RUNNING, finished_at=None, expires_at=_expiry(locked.campaign, now),
+            error=f"Launched despite the preflight findings by {override.username or 'a manager'}: {reason}")
+        transaction.on_commit(lambda: _task("run_campaign").delay(locked.pk))
+        transaction.on_commit(lambda: _task("watch_run").apply_async((locked.pk,), countdown=lease_seconds()))
+    LOG.warning("Campaign run %s: preflight overridden by %s: %s", run.pk, override.username, reason)
+    return override
 
 
 def fire(campaign_id: int, task_id: str | None = None):
@@ -159,22 +222,28 @@ def fire(campaign_id: int, task_id: str | None = None):
     return start_run(campaign, trigger="schedule", task_id=task_id).pk
 
 
-def read_audience(run_id: int):
-    """Read the run's audience in chunks, store each as a batch, and queue the batches."""
-    run = CampaignRun.objects.select_related("campaign__audience").filter(pk=run_id).first()
+def read_audience(run_id: int, now=None):
+    """Read the run's audience in chunks, store each as a batch, and queue the batches. With a local send time
+    or quiet hours, a chunk becomes one batch per due time (``not_before``, with the reason it waits), queued
+    for that time; the run's expiration moves so that the last of them still has its full time to deliver."""
+    run = CampaignRun.objects.select_related("campaign__audience", "campaign__message_type").filter(
+        pk=run_id).first()
     if run is None or run.status != CampaignRun.RUNNING or run.audience_done:
         return
     cursor = run.cursor
+    # The plan is made from the run's start, so a task that resumes (a worker died) plans the same times.
+    plan = localtime.plan_for(run.campaign, QuietHours.objects.all())
+    start = now or (run.started_at if plan.local_time is not None else timezone.now())
     try:
         for chunk, next_cursor in audiences.stream(run.campaign.audience, cursor, batch_size()):
             with transaction.atomic():
                 locked = CampaignRun.objects.select_for_update().get(pk=run_id)
                 if locked.status != CampaignRun.RUNNING or locked.cursor != cursor:
                     return  # paused or cancelled, or another copy of this task moved on
-                batch = CampaignBatch.objects.create(run=locked, recipients=chunk)
+                for when, reason, rows in localtime.group(chunk, plan, start):
+                    _queue_planned(locked, rows, when, reason)
                 CampaignRun.objects.filter(pk=run_id).update(cursor=next_cursor,
                                                              recipients=F("recipients") + len(chunk))
-                transaction.on_commit(lambda pk=batch.pk: _task("send_batch").delay(pk))
             cursor = next_cursor
     except Exception as error:
         LOG.exception("Campaign run %s: reading the audience failed.", run_id)
@@ -184,6 +253,29 @@ def read_audience(run_id: int):
         return
     CampaignRun.objects.filter(pk=run_id, cursor=cursor).update(audience_done=True)
     maybe_finish(run_id)
+
+
+def _queue_planned(run, rows, when, reason) -> None:
+    """One batch of ``rows`` due at ``when`` (None: now), queued after the transaction commits."""
+    batch = CampaignBatch.objects.create(run=run, recipients=rows, size=len(rows), not_before=when,
+                                         wait_reason=reason if when is not None else "")
+    if when is None:
+        transaction.on_commit(lambda pk=batch.pk: _task("send_batch").delay(pk))
+        return
+    expires = _expiry(run.campaign, when)
+    CampaignRun.objects.filter(pk=run.pk).filter(Q(expires_at__lt=expires) | Q(expires_at__isnull=True)).update(
+        expires_at=expires)
+    transaction.on_commit(lambda pk=batch.pk: _task("send_batch").apply_async((pk,), eta=when))
+
+
+def waiting(run_id: int, now=None) -> list[tuple[str, int, object]]:
+    """Recipients of the run whose batch waits for a later time, by reason: ``[(reason, count, next time)]``
+    ("waiting for their local 09:00", "quiet hours (...)", or "retry or rate limit")."""
+    now = now or timezone.now()
+    rows = (CampaignBatch.objects.filter(run_id=run_id, status=CampaignBatch.QUEUED, not_before__gt=now)
+            .values("wait_reason").annotate(n=models.Sum("size"), first=models.Min("not_before"))
+            .order_by("first"))
+    return [(row["wait_reason"] or "retry or rate limit", row["n"] or 0, row["first"]) for row in rows]
 
 
 # --- Sending a batch ------------------------------------------------------------------------------------------
@@ -305,14 +397,8 @@ class BatchSender:
     # Sending ------------------------------------------------------------------------------------------------
 
     def build_message(self, row, message_uuid) -> Message:
-        campaign = self.campaign
-        context = dict(campaign.context or {})
-        context.update(row.get("ctx") or {})
-        message = Message(
-            app_label=self.message_type.app_label, name=self.message_type.name,
-            recipient=Recipient(lms_user_id=row["id"] or None, email_address=row["email"] or None),
-            language=row.get("lang") or campaign.language or None, context=context,
-            options=dict(campaign.options or {}), send_uuid=self.run.send_uuid, expiration_time=self.run.expires_at)
+        message = campaign_message(self.campaign, row, send_uuid=self.run.send_uuid,
+                                   expiration_time=self.run.expires_at)
         message.uuid = message_uuid
         return message
 
@@ -420,13 +506,14 @@ def _unique(rows):
 
 def _queue_follow_up(batch, rows, when) -> None:
     follow = CampaignBatch.objects.create(run_id=batch.run_id, lineage=batch.lineage, recipients=rows,
-                                          not_before=when)
+                                          size=len(rows), not_before=when)
     transaction.on_commit(lambda: _task("send_batch").apply_async((follow.pk,), eta=when))
 
 
-def send_batch(batch_id: int):
-    """Send one batch of a campaign run (safe to run twice, or on two workers at once)."""
-    now = timezone.now()
+def send_batch(batch_id: int, now=None):
+    """Send one batch of a campaign run (safe to run twice, or on two workers at once). ``now``: the clock
+    (tests pass an instant; a batch is not taken before its ``not_before``)."""
+    now = now or timezone.now()
     stale = now - timedelta(seconds=lease_seconds())
     token = uuid.uuid4()
     taken = CampaignBatch.objects.filter(pk=batch_id).filter(

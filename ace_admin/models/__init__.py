@@ -16,6 +16,8 @@ from ace_admin.models.campaigns import (
     Campaign,
     CampaignBatch,
     CampaignRun,
+    PreflightOverride,
+    QuietHours,
     RateLimitSlot,
     TaskDelivery,
 )
@@ -33,7 +35,8 @@ from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
-    "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "RateLimitSlot",
+    "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "PreflightOverride",
+    "QuietHours", "RateLimitSlot",
     "TaskDelivery",
     "StampingModel", "StampingQuerySet", "Suppression", "Template", "TemplateRevision", "identity_hash",
     "normalize_language",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -135,7 +136,17 @@ class Campaign(models.Model):
                                          help_text="Calendar: '*' or e.g. '1' for the first of the month.")
     cron_month_of_year = models.CharField("month", max_length=60, default="*", help_text="Calendar: '*' or 1-12.")
     timezone = models.CharField("time zone", max_length=63, default="UTC",
-                                help_text="Time zone of the calendar, e.g. 'Europe/Paris' (09:00 is 09:00 there).")
+                                help_text="Time zone of the calendar, e.g. 'Europe/Paris' (09:00 is 09:00 there); "
+                                          "also the zone of people whose own time zone is not known.")
+    local_send_time = models.TimeField(
+        "at this time in each person's time zone", null=True, blank=True,
+        help_text="e.g. 09:00: a run sends to each person at the next 09:00 in their own time zone, spread over "
+                  "the day as zones come due. Blank: everyone at once when the run starts.")
+    recipient_timezone_key = models.CharField(
+        "personal detail holding the time zone", max_length=100, default="time_zone", blank=True,
+        help_text="Which personal detail of the audience (a column of the imported list, or a value the group "
+                  "defined in code gives) names each person's time zone, e.g. 'America/Sao_Paulo'. People without "
+                  "one, or with an unknown zone, use the campaign's time zone.")
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         editable=False, verbose_name="scheduler entry", help_text="The scheduler's record of this campaign.")
@@ -158,8 +169,12 @@ class CampaignRun(models.Model):
     """One firing of a campaign: who it went to and how it went."""
 
     RUNNING, PAUSED, CANCELLED, DONE, FAILED, MISSED = "running", "paused", "cancelled", "done", "failed", "missed"
+    BLOCKED = "blocked"
     STATUSES = [(RUNNING, "Running"), (PAUSED, "Paused"), (CANCELLED, "Cancelled"), (DONE, "Done"),
-                (FAILED, "Failed"), (MISSED, "Missed (scheduler was down)")]
+                (FAILED, "Failed"), (MISSED, "Missed (scheduler was down)"),
+                (BLOCKED, "Blocked by the preflight check (nothing sent)")]
+    #: Statuses after which nothing more happens to a run.
+    FINISHED = (CANCELLED, DONE, FAILED, MISSED, BLOCKED)
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="runs", verbose_name="campaign",
                                  help_text="The campaign this run belongs to.")
@@ -185,7 +200,11 @@ class CampaignRun(models.Model):
                                         help_text="Whether every recipient has been queued.")
     expires_at = models.DateTimeField("give up at", null=True, blank=True,
                                       help_text="Messages not delivered by then are logged as expired.")
-    error = models.TextField("problem", blank=True, help_text="Why the run failed or was missed.")
+    error = models.TextField("problem", blank=True, help_text="Why the run failed, was missed or blocked.")
+    findings = models.JSONField(
+        "preflight findings", default=list, blank=True,
+        help_text="What the check before the launch found: template errors and variables that render empty, "
+                  "for whom and in which template.")
     started_at = models.DateTimeField("started", auto_now_add=True, help_text="When the run started.")
     finished_at = models.DateTimeField("finished", null=True, blank=True, help_text="When the run ended.")
 
@@ -225,6 +244,10 @@ class CampaignBatch(models.Model):
                                help_text="Internal: the message being sent when a worker holding it stopped.")
     suspect_deaths = models.PositiveIntegerField(
         "stops on that message", default=0, help_text="Internal: how many workers stopped on that message.")
+    size = models.PositiveIntegerField("recipients in it", default=0, help_text="How many recipients it holds.")
+    wait_reason = models.CharField(
+        "waiting for", max_length=200, blank=True,
+        help_text="Why it is not sent before 'not before': the recipients' local send time, or quiet hours.")
 
     class Meta:
         verbose_name = "campaign batch"
@@ -268,3 +291,54 @@ class TaskDelivery(models.Model):
 
     def __str__(self):
         return f"{self.task_name} {self.task_id} ({self.deliveries})"
+
+
+class PreflightOverride(models.Model):
+    """A manager's decision to launch a run that the preflight check blocked: who, when, why, and what was found."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="preflight_overrides",
+                                 verbose_name="campaign", help_text="The campaign launched despite the findings.")
+    run = models.ForeignKey(CampaignRun, on_delete=models.PROTECT, related_name="preflight_overrides",
+                            verbose_name="run", help_text="The run that was blocked and then started.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name="by", help_text="The manager who overrode the check.")
+    username = models.CharField("by (name)", max_length=150, blank=True,
+                                help_text="The manager's login name, kept if the account is deleted.")
+    reason = models.TextField("reason", help_text="Why the run was launched anyway.")
+    findings = models.JSONField("findings overridden", default=list, blank=True,
+                                help_text="What the check had found when it was overridden.")
+    created_at = models.DateTimeField("when", auto_now_add=True, help_text="When the check was overridden.")
+
+    class Meta:
+        verbose_name = "preflight override"
+        verbose_name_plural = "preflight overrides"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.run} overridden by {self.username or self.user_id}"
+
+
+class QuietHours(models.Model):
+    """A time of day, in each recipient's own time zone, when campaign messages of a category wait."""
+
+    category = models.SlugField(
+        "category", max_length=100, unique=True,
+        help_text="Message types of this category (e.g. 'marketing') wait out these hours. Transactional messages "
+                  "never wait.")
+    start = models.TimeField("from", help_text="Local time the quiet hours begin, e.g. 21:00.")
+    end = models.TimeField("until", help_text="Local time they end, e.g. 08:00 (the next morning when earlier "
+                                              "than 'from').")
+    enabled = models.BooleanField("in force", default=True, help_text="Untick to suspend these quiet hours.")
+
+    class Meta:
+        verbose_name = "quiet hours"
+        verbose_name_plural = "quiet hours"
+        ordering = ["category"]
+
+    def __str__(self):
+        return f"{self.category}: {self.start:%H:%M}–{self.end:%H:%M} local"
+
+    def clean(self):
+        super().clean()
+        if self.start is not None and self.start == self.end:
+            raise ValidationError({"end": "'From' and 'until' must differ."})

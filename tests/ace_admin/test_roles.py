@@ -220,7 +220,9 @@ def test_editor_sees_campaigns_but_cannot_change_or_run_them(as_role, newsletter
 def test_manager_runs_campaigns_and_imports_audiences(as_role, newsletter, mailoutbox,
                                                       django_capture_on_commit_callbacks):
     audience = AudienceFactory(name="Two")
-    campaign = CampaignFactory(name="Weekly", message_type=newsletter, audience=audience)
+    # The shared details the greeting's templates use (without them the preflight check blocks the run).
+    campaign = CampaignFactory(name="Weekly", message_type=newsletter, audience=audience,
+                               context={"code": "C0DE", "site": "example.org"})
     manager = as_role(MANAGERS)
     for name in ("campaign_changelist", "campaign_add", "campaignrun_changelist", "audience_add"):
         assert manager.get(reverse(f"admin:ace_admin_{name}")).status_code == 200, name

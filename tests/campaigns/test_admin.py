@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ace_admin.campaigns import tasks
-from ace_admin.models import AudienceMember, CampaignBatch, CampaignRun, DeliveryLog
+from ace_admin.models import AudienceMember, CampaignBatch, CampaignRun, DeliveryLog, Suppression, identity_hash
 from tests.campaigns.conftest import make_audience, make_campaign
-from tests.factories import AudienceFactory, AudienceMemberFactory
+from tests.factories import AudienceFactory, AudienceMemberFactory, SuperuserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +153,19 @@ def test_campaign_pages_open(admin_client, greeting):
                 reverse("admin:ace_admin_campaignrun_changelist"),
                 reverse("admin:ace_admin_audiencemember_changelist")):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_send_a_test_from_the_campaign_to_the_seed_addresses(client, smtp_settings, greeting):
+    greeting.seed_addresses = "qa@example.org\nbounced@example.org"
+    greeting.save()
+    Suppression.objects.create(address_hash=identity_hash("bounced@example.org"), reason="bounced")
+    campaign = make_campaign(greeting, make_audience(2))
+    client.force_login(SuperuserFactory())
+    response = client.post(reverse("admin:ace_admin_campaign_test", args=[campaign.pk]), follow=True)
+    texts = [str(message) for message in response.context["messages"]]
+    assert "Test to qa@example.org: sent." in texts
+    assert any("bounced@example.org" in text and "suppressed" in text for text in texts)
+    [received] = smtp_settings.messages
+    assert received.rcpt_tos == ["qa@example.org"]
+    assert "Dear P1, your code is" in received.text  # the first person's details, the shared ones
+    assert client.get(reverse("admin:ace_admin_campaign_test", args=[campaign.pk])).status_code == 403

@@ -1,4 +1,6 @@
-// Live progress of a campaign run in the admin: polls the run's progress URL every 2 seconds while it runs.
+// Live run page: polls the run's progress URL every 2 seconds while the run is not finished and updates every
+// figure, the status, the "waiting for" line and which controls show (Pause/Resume/Cancel/Override), so the page
+// never says one thing at the top and another below. Stops polling once the run is finished.
 (function () {
   "use strict";
   function start() {
@@ -11,9 +13,16 @@
       track.setAttribute("aria-valuenow", String(data.percent));
       Object.keys(data).forEach(function (key) {
         var node = box.querySelector('[data-field="' + key + '"]');
-        if (node) { node.textContent = String(data[key]); }
+        if (node) {
+          node.textContent = String(data[key] === "" ? (key === "finished_at" ? "—" : "") : data[key]);
+          if (key === "error") { node.hidden = !data[key]; }
+        }
       });
-      return data.status === "running";
+      document.querySelectorAll("[data-control]").forEach(function (form) {
+        form.hidden = !data[form.dataset.control];
+      });
+      box.dataset.status = data.status;
+      return !data.finished;
     }
     function poll() {
       fetch(box.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})

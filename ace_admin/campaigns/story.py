@@ -1,0 +1,106 @@
+"""What the campaign and run pages tell: status, next send, the schedule in words, run history, live progress
+(waiting for local times and quiet hours included) and failures grouped by reason."""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Count
+from django.utils import timezone
+
+from ace_admin.campaigns import service
+from ace_admin.models import Campaign, CampaignRun, DeliveryLog
+
+_DAYS = {"*": "every day", "mon-fri": "Monday to Friday", "1-5": "Monday to Friday", "0": "Sundays",
+         "1": "Mondays", "2": "Tuesdays", "3": "Wednesdays", "4": "Thursdays", "5": "Fridays", "6": "Saturdays"}
+
+
+def schedule_in_words(campaign) -> str:
+    local = (f", at {campaign.local_send_time:%H:%M} in each person's time zone"
+             if campaign.local_send_time else "")
+    if campaign.schedule == Campaign.SCHEDULE_ONCE:
+        when = f"once, on {timezone.localtime(campaign.run_at):%Y-%m-%d at %H:%M %Z}" if campaign.run_at else "once"
+        return when + local
+    if campaign.schedule == Campaign.SCHEDULE_INTERVAL:
+        unit = (campaign.period or "").rstrip("s") if campaign.every == 1 else campaign.period
+        return f"every {'' if campaign.every == 1 else f'{campaign.every} '}{unit}{local}"
+    if campaign.schedule == Campaign.SCHEDULE_CRONTAB:
+        days = _DAYS.get(campaign.cron_day_of_week.lower(), f"days of week {campaign.cron_day_of_week}")
+        hours, minutes = campaign.cron_hour, campaign.cron_minute
+        at = (f"{int(hours):02d}:{int(minutes):02d}" if hours.isdigit() and minutes.isdigit()
+              else f"hour {hours}, minute {minutes}")
+        extra = "" if campaign.cron_day_of_month == "*" else f", on day {campaign.cron_day_of_month} of the month"
+        extra += "" if campaign.cron_month_of_year == "*" else f", in month {campaign.cron_month_of_year}"
+        return f"{days} at {at} ({campaign.timezone}){extra}{local}"
+    return "only when started by hand ('Run now')" + local
+
+
+def next_send(campaign):
+    """When the scheduler fires the campaign next (an aware datetime), or None."""
+    task = campaign.periodic_task if campaign.periodic_task_id else None
+    if task is None or not task.enabled:
+        return None
+    if task.clocked_id:
+        return task.clocked.clocked_time
+    now = timezone.now()
+    try:
+        return now + task.schedule.remaining_estimate(task.last_run_at or now)
+    except Exception:  # noqa: BLE001 — an odd schedule shows no next time rather than a broken page
+        return None
+
+
+def campaign_status(campaign) -> str:
+    if campaign.archived:
+        return "archived"
+    running = campaign.runs.filter(status__in=[CampaignRun.RUNNING, CampaignRun.PAUSED]).first()
+    if running is not None:
+        return f"a run is {running.get_status_display().lower()}"
+    if campaign.periodic_task_id and campaign.enabled:
+        return "scheduled"
+    return "not scheduled"
+
+
+def story(campaign) -> dict:
+    runs = list(campaign.runs.order_by("-started_at", "-id")[:20])
+    return {"campaign_status": campaign_status(campaign), "next_send": next_send(campaign),
+            "schedule_words": schedule_in_words(campaign), "runs": runs}
+
+
+def run_progress(run) -> dict:
+    """The live state of a run (what its page polls): status, counts, waiting recipients, which controls apply."""
+    counts = service.counts(run.pk)
+    total = max(run.recipients, counts["messages"])
+    done = counts["messages"] - counts["pending"]
+    waiting = [{"reason": reason, "count": count, "from": first.isoformat()}
+               for reason, count, first in service.waiting(run.pk)]
+    finished = run.status in CampaignRun.FINISHED
+    return {"status": run.status, "status_label": run.get_status_display(), "total": total, "done": done,
+            "percent": round(100 * done / total, 1) if total else 0.0, **counts,
+            "waiting": waiting, "waiting_text": "; ".join(f"{item['count']:,} {item['reason']}" for item in waiting),
+            "finished_at": timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M:%S")
+            if run.finished_at else "", "error": run.error,
+            "can_pause": run.status == CampaignRun.RUNNING, "can_resume": run.status == CampaignRun.PAUSED,
+            "can_cancel": run.status in (CampaignRun.RUNNING, CampaignRun.PAUSED),
+            "can_override": run.status == CampaignRun.BLOCKED, "finished": finished}
+
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d\d-\d\dT[\d:.+]+")
+#: Failures worth trying again: the provider kept failing, the message ran out of time, or a template was wrong
+#: (fixed since). Not: addresses refused for good, messages that killed workers.
+RETRYABLE = ("still failing after", "after expiration", "template")
+
+
+def failure_groups(run_id) -> list[dict]:
+    """The run's undelivered messages grouped by status and reason (addresses and ids taken out)."""
+    groups: dict[tuple, dict] = {}
+    rows = (DeliveryLog.objects.filter(campaign_run_id=run_id)
+            .exclude(status__in=["sent", "denied", "disabled", "sending", "retrying"])
+            .values_list("status", "error").annotate(n=Count("id")))
+    for status, error, count in rows:
+        reason = _ID.sub("…", _ADDRESS.sub("<address>", error or ""))[:300] or status
+        group = groups.setdefault((status, reason), {"status": status, "reason": reason, "count": 0})
+        group["count"] += count
+        group["retryable"] = status in ("expired", "template_error", "template_missing") or any(
+            marker in reason for marker in RETRYABLE[:2])
+    return sorted(groups.values(), key=lambda item: -item["count"])
