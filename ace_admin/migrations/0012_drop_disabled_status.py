@@ -13,7 +13,7 @@ def disabled_to_denied(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ace_admin', '0007_poison_message_cap'),
+        ('ace_admin', '0011_campaign_preflight_local_time'),
     ]
 
     operations = [
