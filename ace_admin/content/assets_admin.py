@@ -47,8 +47,10 @@ class SnippetForm(forms.ModelForm):
         return name
 
     def _post_clean(self):
-        if "snippet_name" in self.cleaned_data:  # the model's clean() checks the name with the content
-            self.instance.name = snippets.template_name(self.cleaned_data["snippet_name"])
+        if "snippet_name" not in self.cleaned_data:
+            return  # the name is refused already: the model cannot be checked without one
+        # The model's clean() checks the full name with the content (syntax, sandbox, duplicates).
+        self.instance.name = snippets.template_name(self.cleaned_data["snippet_name"])
         super()._post_clean()
 
 

@@ -243,6 +243,7 @@ def languages_of(app_label: str, name: str) -> tuple[set[str], set[str]]:
                     .exclude(language="").values_list("language", flat=True).distinct())
     members = (AudienceMember.objects.filter(audience__campaigns__message_type__app_label=app_label,
                                              audience__campaigns__message_type__name=name)
-               .annotate(effective=Coalesce(NullIf(F("language"), Value("")), NullIf(F("audience__campaigns__language"), Value(""))))
+               .annotate(effective=Coalesce(NullIf(F("language"), Value("")),
+                                            NullIf(F("audience__campaigns__language"), Value(""))))
                .exclude(effective=None).values_list("effective", flat=True).distinct())
     return set(members), templates
