@@ -108,6 +108,13 @@ class Preview:
     findings: list = field(default_factory=list)  # preflight.Finding
     headers: list = field(default_factory=list)  # (name, value) the recipient gets
 
+    @property
+    def panel_findings(self) -> list:
+        """Preflight findings for the page's panel, errors first; the headers are shown with the parts instead."""
+        order = {preflight.ERROR: 0, preflight.WARNING: 1, preflight.INFO: 2}
+        shown = [f for f in self.findings if not (f.level == preflight.INFO and f.code.startswith("header-"))]
+        return sorted(shown, key=lambda finding: order.get(finding.level, 3))
+
     def part(self, field_name: str) -> Part | None:
         return next((part for part in self.parts if part.field == field_name), None)
 
