@@ -11,7 +11,9 @@ USE_TZ = True
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 # ace_admin (and what its models refer to) for the "DB templates" row; bench/db_templates.py creates its tables.
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sites", "ace", "ace_admin"]
+# (django_celery_beat: ace_admin's campaign models refer to its schedules.)
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sites", "django_celery_beat",
+                  "ace", "ace_admin"]
 SITE_ID = 1
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 TEMPLATES = [
