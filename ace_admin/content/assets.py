@@ -40,7 +40,8 @@ FORMATS = {
 }
 CONTENT_TYPES = dict(FORMATS.values())
 ASSET_NAME = re.compile(r"^ace/assets/[0-9a-f]{64}\.(png|jpg|gif|webp)$")
-_MARKUP = re.compile(rb"(?i)<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|\?xml)")
+# (Not "<?xml": image metadata (XMP) may carry XML; SVG is refused by Pillow and by "<svg" here.)
+_MARKUP = re.compile(rb"(?i)<\s*(!doctype|html|head|body|script|svg|iframe|object|embed)\b")
 
 #: A year: the content behind a name never changes.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -85,6 +86,11 @@ def check_image(data: bytes) -> CheckedImage:
         raise ValidationError(f"{image_format} images are not accepted: use PNG, JPEG, GIF or WebP.")
     extension, content_type = FORMATS[image_format]
     return CheckedImage(data, extension, content_type, width, height)
+
+
+def existing_image(data: bytes) -> ImageAsset | None:
+    """The asset already stored with exactly this content, if any."""
+    return ImageAsset.objects.filter(sha256=hashlib.sha256(data).hexdigest()).first()
 
 
 def store_image(data: bytes, original_name: str = "", *, user=None, alt_text: str = "") -> ImageAsset:

@@ -107,6 +107,9 @@ class ImageUploadForm(forms.ModelForm):
         upload = self.cleaned_data["upload"]
         data = read_upload(upload)
         assets.check_image(data)
+        existing = assets.existing_image(data)
+        if existing is not None:
+            raise ValidationError(f"This image was uploaded already (as {existing}): {assets.asset_url(existing)}")
         self.checked_data = data
         return upload
 
