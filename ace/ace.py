@@ -17,9 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from django.core.exceptions import ImproperlyConfigured
 from django.template import TemplateDoesNotExist
-from django.utils.module_loading import import_string
 
 from ace import channel as channel_registry
 from ace import delivery, policy, presentation
@@ -27,7 +25,7 @@ from ace.channel import ChannelType, get_channel_for_message
 from ace.errors import ChannelError, InvalidMessageError, UnsupportedChannelError
 from ace.message import MessageType
 from ace.outcome import DeliveryOutcome, DeliveryStatus, SendResult
-from ace.settings import ace_settings, on_reload
+from ace.settings import ace_settings, callables, on_reload
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace.utils.date import get_current_time
 
@@ -171,13 +169,7 @@ def _invalid_for(plan, msg) -> InvalidMessageError | None:
 
 @functools.cache
 def _preparers() -> tuple:
-    found = []
-    for path in ace_settings.ACE_MESSAGE_PREPARERS or ():
-        try:
-            found.append(import_string(path))
-        except ImportError as error:
-            raise ImproperlyConfigured(f"ACE_MESSAGE_PREPARERS: cannot import {path!r}: {error}")
-    return tuple(found)
+    return callables("ACE_MESSAGE_PREPARERS")
 
 
 on_reload(_preparers.cache_clear)

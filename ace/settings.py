@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     # allowed some channel: they may add to message.context and message.options["email_headers"]
     # (e.g. unsubscribe links). See ace.ace.prepare().
     "ACE_MESSAGE_PREPARERS": [],
+    # Dotted paths of callables ``processor(channel, message, rendered)`` run by presentation.render() after
+    # rendering, in order: each may change the rendered message (inline CSS, rewrite links) and return it
+    # (None keeps it). See ace.presentation.process_rendered().
+    "ACE_RENDERED_MESSAGE_PROCESSORS": [],
     # Delivery: how long a message without expiration_time may keep retrying, in seconds (edx-ace's
     # default; retries never go on past ace.delivery.MAX_EXPIRATION_DELAY, 5 minutes, either), and the
     # most attempts one ace.send() makes on one channel.
@@ -107,6 +111,21 @@ def on_reload(func):
     """Register ``func`` to run whenever an ``ACE_*`` setting changes; returns ``func``."""
     _reload_hooks.append(func)
     return func
+
+
+def callables(name: str) -> tuple:
+    """The callables named by dotted paths in the list setting ``name`` (``ImproperlyConfigured`` for a path
+    that cannot be imported)."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.utils.module_loading import import_string
+
+    found = []
+    for path in getattr(ace_settings, name) or ():
+        try:
+            found.append(import_string(path))
+        except ImportError as error:
+            raise ImproperlyConfigured(f"{name}: cannot import {path!r}: {error}")
+    return tuple(found)
 
 
 def reload_all() -> None:

@@ -51,6 +51,7 @@ ROUTER = "ace_admin.rules.routing.DatabaseRouter"
 DEFAULTS_PREPARER = "ace_admin.rules.defaults.apply_message_type_defaults"
 UNSUBSCRIBE_PREPARER = "ace_admin.privacy.links.prepare_message"
 MIDDLEWARE = "ace_admin.preview.csp.ContentSecurityPolicyMiddleware"
+EMAIL_PROCESSOR = "ace_admin.content.email_ready.finish_email"
 POLICY_ENTRY_POINT = "ace_admin"
 
 #: Paths that moved when ace_admin was split into wings -> where they live now. The old paths still work
@@ -123,6 +124,10 @@ def check_wiring(app_configs=None, **kwargs):
         warnings.append(checks.Warning(
             "The admin's template editor and preview pages are served without their Content-Security-Policy.",
             hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE.", id="ace_admin.W006"))
+    if EMAIL_PROCESSOR not in (ace_settings.ACE_RENDERED_MESSAGE_PROCESSORS or []):
+        warnings.append(checks.Warning(
+            "Emails go out without their CSS inlined, and text parts do not follow HTML edited in the admin.",
+            hint=f"Add {EMAIL_PROCESSOR!r} to ACE_RENDERED_MESSAGE_PROCESSORS.", id="ace_admin.W009"))
     try:
         reverse("ace_admin:unsubscribe", args=["x"])
     except NoReverseMatch:

@@ -26,6 +26,8 @@ GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     EDITORS: {
         **{model: ("view", "add", "change") for model in _CONTENT},
         "templaterevision": ("view",),
+        "snippet": ("view", "add", "change"),
+        "imageasset": ("view", "add", "change"),
         "deliverylog": ("view",),
         "campaign": ("view",),
         "campaignrun": ("view",),
@@ -35,6 +37,8 @@ GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "messagetype": (*_CRUD, "change_sending"),
         "template": (*_CRUD, "publish_template"),
         "templaterevision": ("view",),
+        "snippet": _CRUD,
+        "imageasset": _CRUD,
         **{model: _CRUD for model in _OPERATIONS},
         "campaignrun": ("view", "change"),
         "deliverylog": ("view", "view_recipient_address"),

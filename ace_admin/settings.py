@@ -28,6 +28,11 @@ SETTINGS: dict[str, Setting] = {
     # Preview and import (content and preview wings).
     "ACE_TEST_SEND_LIMIT_PER_HOUR": Setting(20, "test messages one staff user may send per hour from the preview"),
     "ACE_ADMIN_IMPORT_MAX_BYTES": Setting(10 * 1024 * 1024, "the largest file any admin import accepts, in bytes"),
+    # Email-client-ready HTML and image assets (content wing).
+    "ACE_ADMIN_INLINE_CSS": Setting(True, "inline the CSS of every email's HTML at send time (css-inline); "
+                                          "`<style>` blocks are kept for media queries"),
+    "ACE_ADMIN_ASSET_MAX_BYTES": Setting(5 * 1024 * 1024, "the largest image an editor may upload, in bytes"),
+    "ACE_ADMIN_ASSET_MAX_PIXELS": Setting(40_000_000, "the most pixels (width × height) of an uploaded image"),
     # The template sandbox: limits per message (content wing).
     "ACE_ADMIN_TEMPLATE_MAX_BYTES": Setting(2 * 1024 * 1024, "text one message may produce, in bytes"),
     "ACE_ADMIN_TEMPLATE_MAX_SECONDS": Setting(2.0, "time one message may take, in seconds"),

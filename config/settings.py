@@ -125,6 +125,10 @@ SITE_ID = 1
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing directory
+# Uploaded image assets (ace_admin): Django's default storage, files under var/media/ served by ace_admin with
+# long cache headers. STORAGES["default"] may name any django-storages backend instead (its URLs are used).
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
 # Email: the SMTP backend by default; EMAIL_BACKEND picks another (console, locmem, file...).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -165,6 +169,9 @@ ACE_MESSAGE_PREPARERS = [
     "ace_admin.rules.defaults.apply_message_type_defaults",
     "ace_admin.privacy.links.prepare_message",
 ]
+# Send-time finishing of every rendered message: CSS inlined for email clients, the text part kept in step
+# with HTML edited in the admin.
+ACE_RENDERED_MESSAGE_PROCESSORS = ["ace_admin.content.email_ready.finish_email"]
 ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # "Send a test" in the preview: test messages one staff user may send per hour (counted in CACHES).
 ACE_TEST_SEND_LIMIT_PER_HOUR = env_int("ACE_TEST_SEND_LIMIT_PER_HOUR", 20)

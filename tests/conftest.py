@@ -64,6 +64,13 @@ def file_channel_dir(settings, tmp_path):
     return folder
 
 
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded files (image assets) go to a fresh folder; returns it."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
 def load_demo() -> dict:
     """Load the demo fixture (message types with sample data, French DB templates, routes, a cap, an opt-out);
     returns its message types by name. For the ``demo`` fixtures of tests/preview (``db``) and tests/e2e

@@ -28,10 +28,12 @@ from ace_admin.models import (
     CampaignRun,
     ChannelRoute,
     DeliveryLog,
+    ImageAsset,
     MessageType,
     OptOut,
     PolicyRule,
     RateLimitSlot,
+    Snippet,
     Suppression,
     Template,
     TemplateRevision,
@@ -165,6 +167,45 @@ class TemplateFactory(factory.django.DjangoModelFactory):
         in_archive = factory.Trait(archived=True, published=False)
         layout = factory.Trait(name=factory.Sequence(lambda n: f"ace/email/layout_{n}.html"),
                                content="<html><body>{% block content %}{% endblock %}</body></html>")
+
+
+class SnippetFactory(TemplateFactory):
+    """A snippet: a template named ``snippets/<name>.html``, included with ``{% include "snippets/<name>.html" %}``."""
+
+    class Meta:
+        model = Snippet
+
+    name = factory.Sequence(lambda n: f"snippets/block_{n}.html")
+    content = "<p>A block for {{ first_name }}</p>"
+
+
+def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (4, 3), color=(200, 30, 30)) -> bytes:
+    """A small real image in ``image_format`` (PNG, JPEG, GIF, WEBP...), made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+class ImageAssetFactory(factory.django.DjangoModelFactory):
+    """An uploaded image, stored through ``ace_admin.content.assets.store_image`` (so its file exists in the
+    default storage: point ``MEDIA_ROOT`` at a temporary folder, e.g. with the ``media_root`` fixture)."""
+
+    class Meta:
+        model = ImageAsset
+
+    original_name = factory.Sequence(lambda n: f"picture-{n}.png")
+    alt_text = "A red square"
+    data = factory.Sequence(lambda n: image_bytes(color=(n % 256, 30, 30)))
+
+    @classmethod
+    def _create(cls, model_class, data, original_name="", alt_text="", uploaded_by=None, **kwargs):
+        from ace_admin.content.assets import store_image
+
+        return store_image(data, original_name, user=uploaded_by, alt_text=alt_text)
 
 
 def _next_revision_number(revision) -> int:

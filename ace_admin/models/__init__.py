@@ -4,11 +4,13 @@
 - ``rules``: channel routes and policy rules
 - ``privacy``: opt-outs and suppressions
 - ``log``: the delivery log
+- ``assets``: snippets (reusable template blocks) and uploaded images
 - ``campaigns``: audiences, campaigns, their runs and batches, the shared rate-limit slots
 
 Import models from here (``from ace_admin.models import Template``); the modules are an implementation detail.
 """
 
+from ace_admin.models.assets import ImageAsset, Snippet
 from ace_admin.models.base import StampingModel, StampingQuerySet
 from ace_admin.models.campaigns import (
     Audience,
@@ -35,9 +37,8 @@ from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
-    "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "PreflightOverride",
-    "QuietHours", "RateLimitSlot",
-    "TaskDelivery",
+    "CampaignRun", "ChannelRoute", "DeliveryLog", "ImageAsset", "MessageType", "OptOut", "PolicyRule",
+    "PreflightOverride", "QuietHours", "RateLimitSlot", "Snippet", "TaskDelivery",
     "StampingModel", "StampingQuerySet", "Suppression", "Template", "TemplateRevision", "identity_hash",
     "normalize_language",
 ]

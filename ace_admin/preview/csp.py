@@ -20,6 +20,9 @@ upload URL is configured anyway). Styles need ``'unsafe-inline'`` (style attribu
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
+
+from django.core.files.storage import default_storage
 
 #: The admin pages (editor, preview): scripts only from this site's static files. Inline *styles* stay
 #: allowed: CKEditor and the admin set style attributes, and styles cannot run code.
@@ -56,7 +59,29 @@ PROTECTED_URL_NAMES = frozenset({
     "ace_admin_template_add", "ace_admin_template_change", "ace_admin_template_revision",
     "ace_admin_messagetype_add", "ace_admin_messagetype_change",
     "ace_admin_messagetype_preview", "ace_admin_template_preview",
+    "ace_admin_snippet_add", "ace_admin_snippet_change",
+    "ace_admin_imageasset_add", "ace_admin_imageasset_change", "ace_admin_imageasset_changelist",
 })
+
+
+def media_origin() -> str:
+    """The origin uploaded images are served from when it is not this site (a django-storages bucket), else ""."""
+    try:
+        url = default_storage.url("ace/assets/x.png")
+    except Exception:  # noqa: BLE001 — a storage that cannot make URLs here: images only from this site
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    return ""
+
+
+def admin_policy() -> str:
+    """:data:`ADMIN_POLICY`, its ``img-src`` extended to the storage's origin when images are stored elsewhere."""
+    origin = media_origin()
+    if not origin:
+        return ADMIN_POLICY
+    return ADMIN_POLICY.replace("img-src 'self' data: blob:", f"img-src 'self' {origin} data: blob:")
 
 
 def with_policy(policy: str):
@@ -75,7 +100,7 @@ def with_policy(policy: str):
 
 
 class ContentSecurityPolicyMiddleware:
-    """Adds :data:`ADMIN_POLICY` to the responses of :data:`PROTECTED_URL_NAMES` that set none themselves."""
+    """Adds :func:`admin_policy` to the responses of :data:`PROTECTED_URL_NAMES` that set none themselves."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -84,5 +109,5 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         if match is not None and match.url_name in PROTECTED_URL_NAMES and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = ADMIN_POLICY
+            response["Content-Security-Policy"] = admin_policy()
         return response

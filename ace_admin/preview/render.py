@@ -25,13 +25,13 @@ from ace.channel.mixins import EmailChannelMixin
 from ace.errors import UnsupportedChannelError
 from ace.message import Message
 from ace.recipient import Recipient
+from ace.renderers import html_to_text
 from ace_admin.content.loader import Loader, render_session
 from ace_admin.content.safety import check_template_source, project_engine
 from ace_admin.content.sandbox import collect_refusals
 from ace_admin.models import Template, TemplateRevision
-
-#: Gmail clips a message whose HTML is larger than this and hides the rest behind "View entire message".
-HTML_CLIP_BYTES = 102 * 1024
+from ace_admin.preview import preflight
+from ace_admin.preview.preflight import HTML_CLIP_BYTES  # noqa: F401  (re-exported for callers)
 
 PART_LABELS = {
     "from_name": "From name", "subject": "Subject", "head_html": "HTML head", "body_html": "HTML body",
@@ -105,6 +105,15 @@ class Preview:
     html_document: str = ""
     html_bytes: int = 0
     from_header: str = ""
+    findings: list = field(default_factory=list)  # preflight.Finding
+    headers: list = field(default_factory=list)  # (name, value) the recipient gets
+
+    @property
+    def panel_findings(self) -> list:
+        """Preflight findings for the page's panel, errors first; the headers are shown with the parts instead."""
+        order = {preflight.ERROR: 0, preflight.WARNING: 1, preflight.INFO: 2}
+        shown = [f for f in self.findings if not (f.level == preflight.INFO and f.code.startswith("header-"))]
+        return sorted(shown, key=lambda finding: order.get(finding.level, 3))
 
     def part(self, field_name: str) -> Part | None:
         return next((part for part in self.parts if part.field == field_name), None)
@@ -206,6 +215,8 @@ def render_preview(request: PreviewRequest, address: str = "") -> Preview:
         note = ""
         if source is None and rendered is not None:
             note = "derived from the HTML body" if fld == "body" else "no template: left empty"
+        elif fld == "body" and getattr(rendered, "body_html", None) and value == html_to_text(rendered.body_html):
+            note = "derived from the HTML body (the HTML was edited here, this text template was not)"
         preview.parts.append(Part(fld, PART_LABELS.get(fld, fld), name, value, source, note))
     if rendered is not None:
         _finish_email(preview, rendered, message, channel)
@@ -225,10 +236,9 @@ def _finish_email(preview: Preview, rendered, message, channel) -> None:
         preview.from_header = from_address(message, rendered)
     except Exception as error:  # noqa: BLE001 — a bad From setting is a warning here, the send would fail
         preview.warnings.append(f"The From header cannot be built: {error}")
-    if preview.html_bytes > HTML_CLIP_BYTES:
-        preview.warnings.append(
-            f"The HTML is {preview.html_bytes / 1024:.1f} KB; Gmail clips messages over 102 KB and hides the "
-            f"rest behind \"View entire message\".")
+    # Preflight (size, subject, preheader, images, links, translations, headers): the panel of the page.
+    preview.findings = preflight.check(rendered, message, channel)
+    preview.headers = preflight.recipient_headers(message, rendered, channel)
 
 
 def _sources(session, request: PreviewRequest) -> list[TemplateSource]:

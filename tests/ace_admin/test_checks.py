@@ -76,6 +76,12 @@ def test_a_missing_middleware_names_the_setting():
     assert ids(found) == {"ace_admin.W006"} and "MIDDLEWARE" in hints(found)
 
 
+def test_a_missing_email_processor_names_the_setting():
+    with override_settings(ACE_RENDERED_MESSAGE_PROCESSORS=[]):
+        found = check_wiring()
+    assert ids(found) == {"ace_admin.W009"} and "ACE_RENDERED_MESSAGE_PROCESSORS" in hints(found)
+
+
 def test_missing_public_urls_are_reported():
     with override_settings(ROOT_URLCONF="tests.ace_admin.urls_without_ace_admin"):
         found = check_wiring()

@@ -132,9 +132,9 @@ def test_html_over_102_kb_is_warned_about(preview_request):
     preview = render_preview(preview_request(language="en", overlay=overlay))
     assert preview.error is None
     assert preview.html_bytes > HTML_CLIP_BYTES
-    assert any("102 KB" in warning for warning in preview.warnings)
+    assert any(f.code == "size-clipped" and "102 KB" in f.message for f in preview.findings)
     small = render_preview(preview_request(language="en"))
-    assert not any("102 KB" in warning for warning in small.warnings)
+    assert not any(f.code == "size-clipped" for f in small.findings)
 
 
 def test_site_picks_the_site_template(preview_request, db):
