@@ -3,9 +3,15 @@
 Rows are built with the factories of tests/factories.py."""
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from ace.settings import reload_all
 from tests.smtp import SmtpServer
+
+# Property tests check behaviour, not speed: on a busy CI machine one slow example must not fail a test
+# (Hypothesis's default per-example deadline is 200 ms). Every example is still run and checked.
+hypothesis_settings.register_profile("ace", deadline=None)
+hypothesis_settings.load_profile("ace")
 
 
 @pytest.fixture(autouse=True)
