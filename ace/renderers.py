@@ -22,14 +22,22 @@ import re
 import attr
 from django.template import Context, TemplateDoesNotExist, loader
 from django.template import Template as DjangoTemplate
-from django.utils.html import strip_tags
 
 _WHITESPACE = re.compile(r"\s+")
 _BLOCK_END = re.compile(r"(?i)<\s*(br\s*/?|/p|/div|/h[1-6]|/li|/tr|/table)\s*>")
 _DROP = re.compile(r"(?is)<(style|script|head)\b.*?</\1\s*>")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)+")
+# Markup that is not text: comments (Outlook's conditional ones included), declarations, processing
+# instructions and tags, whose quoted attribute values may hold ">".
+_MARKUP = re.compile(r"""(?s)<!--.*?(?:-->|$)|<![^>]*>|<\?[^>]*>|</?[a-zA-Z](?:[^>"']|"[^"]*"|'[^']*')*>""")
 _LINK = re.compile(
     r"""(?is)<a\b[^>]*?\bhref\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))[^>]*>(?P<label>.*?)</a\s*>""")
+
+
+def strip_markup(value: str) -> str:
+    """``value`` without its tags and comments, entities left as they are. One regular-expression pass: the
+    text part of every email is derived with it, so it must cost little next to the render."""
+    return _MARKUP.sub("", value)
 
 
 def one_line(value: str) -> str:
@@ -42,7 +50,7 @@ def _link_text(match: re.Match) -> str:
     # Still HTML here: the caller unescapes the whole text once, the address included.
     raw = (match.group("dq") or match.group("sq") or match.group("bare") or "").strip()
     label = match.group("label")
-    shown = " ".join(html.unescape(strip_tags(label)).split())
+    shown = " ".join(html.unescape(strip_markup(label)).split())
     if not raw or raw.startswith("#") or html.unescape(raw) == shown:
         return label
     return f"{label} ({raw})" if shown else raw
@@ -54,7 +62,7 @@ def html_to_text(value: str) -> str:
     text = _DROP.sub("", value)
     text = _LINK.sub(_link_text, text)
     text = _BLOCK_END.sub("\n", text)
-    text = html.unescape(strip_tags(text))
+    text = html.unescape(strip_markup(text))
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
 
