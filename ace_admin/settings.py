@@ -28,6 +28,13 @@ SETTINGS: dict[str, Setting] = {
     # Preview and import (content and preview wings).
     "ACE_TEST_SEND_LIMIT_PER_HOUR": Setting(20, "test messages one staff user may send per hour from the preview"),
     "ACE_ADMIN_IMPORT_MAX_BYTES": Setting(10 * 1024 * 1024, "the largest file any admin import accepts, in bytes"),
+    # Publishing (content wing).
+    "ACE_ADMIN_PUBLISH_REQUIRES_SECOND_PERSON": Setting(
+        False, "a draft of a transactional message type's template is published (or scheduled) only by a manager "
+               "who is not its author"),
+    "ACE_ADMIN_REQUIRE_UNSUBSCRIBE_LINK": Setting(
+        True, "publishing the HTML body of a non-transactional email whose rendering has no link to "
+              "`unsubscribe_url` is refused; `False`: published with a warning"),
     # The template sandbox: limits per message (content wing).
     "ACE_ADMIN_TEMPLATE_MAX_BYTES": Setting(2 * 1024 * 1024, "text one message may produce, in bytes"),
     "ACE_ADMIN_TEMPLATE_MAX_SECONDS": Setting(2.0, "time one message may take, in seconds"),

@@ -4,6 +4,7 @@
 - ``rules``: channel routes and policy rules
 - ``privacy``: opt-outs and suppressions
 - ``log``: the delivery log
+- ``publishing``: the publishing audit trail
 - ``campaigns``: audiences, campaigns, their runs and batches, the shared rate-limit slots
 
 Import models from here (``from ace_admin.models import Template``); the modules are an implementation detail.
@@ -29,11 +30,13 @@ from ace_admin.models.content import (
 )
 from ace_admin.models.log import DeliveryLog
 from ace_admin.models.privacy import OptOut, Suppression, identity_hash
+from ace_admin.models.publishing import PublishingEvent
 from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
-    "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "RateLimitSlot",
+    "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "PublishingEvent",
+    "RateLimitSlot",
     "TaskDelivery",
     "StampingModel", "StampingQuerySet", "Suppression", "Template", "TemplateRevision", "identity_hash",
     "normalize_language",
