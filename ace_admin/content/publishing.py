@@ -229,7 +229,11 @@ def _publish(pk: int, user, number: int | None, action: str, note: str) -> Publi
             if template.draft_content == text or number is None:
                 template.draft_content = template.draft_author = template.draft_updated_at = None
             template.publish_at = template.publish_revision = template.publish_scheduled_by = None
-            comment = f"restored version {number}" if action == PublishingEvent.ROLLBACK else ""
+            comment = ""
+            if action == PublishingEvent.ROLLBACK:
+                comment = f"restored version {number}"  # a new version: the history reads in order
+            elif version is not None:
+                template.content_revision = version.number  # the reviewed version itself goes live
             template.save(author=user, comment=comment)
             record(action, user, template=template, revision=template.content_revision, previous=previous,
                    note="\n".join(filter(None, [note, *warnings])))
@@ -277,6 +281,15 @@ def schedule(template: Template, user, when, *, revision: int | None = None) -> 
     _require_publisher(user)
     if when <= timezone.now():
         raise PublishRefused("Give a time in the future (or publish now).")
+    try:
+        return _schedule(template, user, when, revision)
+    except PublishRefused as refused:
+        record(PublishingEvent.REFUSED, user, template=template, revision=revision,
+               note=f"scheduling refused: {refused}")
+        raise
+
+
+def _schedule(template: Template, user, when, revision: int | None) -> Published:
     with transaction.atomic():
         template = Template.objects.select_for_update().get(pk=template.pk)
         if revision is None:
