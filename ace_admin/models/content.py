@@ -191,22 +191,33 @@ class Template(StampingModel):
         if author is not None:
             self.updated_by = author
         with transaction.atomic():
-            last = self.revisions.order_by("-number").first() if self.pk else None
-            current = None
-            if last is not None:
-                current = last if self.content_revision in (None, last.number) else (
-                    self.revisions.filter(number=self.content_revision).first())
-            record = None
-            if current is None or current.content != self.content:
-                if last is not None and last.content == self.content:
-                    self.content_revision = last.number
-                else:
-                    record = self.content_revision = (last.number + 1) if last else 1
+            record = self._version_to_record()
             super().save(*args, **kwargs)
             if record is not None:
                 TemplateRevision.objects.create(
                     template=self, number=record, content=self.content, author=author or self.updated_by,
                     comment=comment)
+
+    def _version_to_record(self) -> int | None:
+        """Set ``content_revision`` for the content being saved; the number of a version to record, if a new one."""
+        if self.pk is None:
+            self.content_revision = 1
+            return 1
+        last = self.revisions.order_by("-number").first()
+        stored = Template.objects.filter(pk=self.pk).values_list("content", flat=True).first()
+        if last is not None and stored == self.content:
+            if self.content_revision is None:  # rows loaded from fixtures: the newest version with this text
+                self.content_revision = self.revisions.filter(content=self.content).order_by(
+                    "-number").values_list("number", flat=True).first()
+            return None
+        chosen = self.revisions.filter(number=self.content_revision).first() if self.content_revision else None
+        if chosen is not None and chosen.content == self.content:
+            return None  # publishing a version that is already recorded (a reviewed draft)
+        if last is not None and last.content == self.content:
+            self.content_revision = last.number
+            return None
+        self.content_revision = (last.number + 1) if last else 1
+        return self.content_revision
 
     @property
     def working_content(self) -> str:
