@@ -23,6 +23,7 @@ from ace_admin.content import publishing
 from ace_admin.models import MessageType, PublishingEvent, Template, TemplateRevision
 from ace_admin.preview import views as preview_views
 from ace_admin.preview.render import PreviewRequest, render_preview
+from ace_admin.readonly_admin import ReadOnlyAdminMixin
 
 PUBLISH_MARK = "_publish"  # the name of the "Save and publish" button
 
@@ -283,7 +284,7 @@ def _parse_time(value: str):
 
 
 @admin.register(PublishingEvent)
-class PublishingEventAdmin(admin.ModelAdmin):
+class PublishingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail of publishing, read-only: nobody adds, changes or deletes an entry here."""
 
     list_display = ["at", "action", "subject", "revision", "previous_revision", "username", "note_short"]
@@ -293,15 +294,6 @@ class PublishingEventAdmin(admin.ModelAdmin):
     readonly_fields = ["at", "action", "template", "message_type", "subject", "revision", "previous_revision",
                        "user", "username", "note"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="note")
     def note_short(self, obj):
