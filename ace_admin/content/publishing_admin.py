@@ -124,6 +124,16 @@ class PublishingAdminMixin:
         elif changed:
             self.message_user(request, "Saved as a draft: not sent until a manager publishes it.", messages.INFO)
 
+    def response_change(self, request, obj):
+        if PUBLISH_MARK in request.POST:  # "Save and publish" comes back to the page, which shows the outcome
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if PUBLISH_MARK in request.POST:
+            return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
+
     @admin.display(description="publishing")
     def publishing_status(self, obj):
         if obj is None or obj.pk is None:
