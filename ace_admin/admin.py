@@ -14,6 +14,7 @@ from ace_admin.content import assets_admin  # noqa: F401  (snippets, images)
 from ace_admin.models import DeliveryLog
 from ace_admin.privacy import admin as privacy_admin  # noqa: F401  (opt-outs, suppressions, erasure)
 from ace_admin.privacy.masking import MaskedAddressesMixin, add_masked_displays
+from ace_admin.readonly_admin import ReadOnlyAdminMixin
 from ace_admin.rules import admin as rules_admin  # noqa: F401  (routes, policies)
 
 
@@ -36,7 +37,7 @@ class MessageTypeFilter(admin.SimpleListFilter):
 
 @admin.register(DeliveryLog)
 @add_masked_displays
-class DeliveryLogAdmin(MaskedAddressesMixin, admin.ModelAdmin):
+class DeliveryLogAdmin(ReadOnlyAdminMixin, MaskedAddressesMixin, admin.ModelAdmin):
     """What became of every message on every channel. Nobody edits history. Addresses are masked for staff
     without ``view_recipient_address`` (editors)."""
 
@@ -60,11 +61,3 @@ class DeliveryLogAdmin(MaskedAddressesMixin, admin.ModelAdmin):
             return super().get_search_results(request, queryset, search_term)
         return queryset.filter(Q(message_uuid=value) | Q(send_uuid=value)), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -56,15 +56,22 @@ class ArchiveAdminMixin:
     def archive_queryset(self, queryset) -> int:
         return queryset.update(**self.archive_updates)
 
+    def after_archive(self, request, objects: list, archived: bool) -> None:
+        """Called after the archive actions with the items changed (the publishing audit trail records them)."""
+
     def archive(self, request, queryset):
+        objects = list(queryset)
         count = self.archive_queryset(queryset)
+        self.after_archive(request, objects, True)
         self.message_user(request, f"{count} {self.model._meta.verbose_name_plural} archived: kept with their "
                                    "history, no longer used.", messages.SUCCESS)
 
     archive.short_description = "Archive the selected items (kept with their history, no longer used)"
 
     def unarchive(self, request, queryset):
+        objects = list(queryset)
         count = queryset.update(archived=False)
+        self.after_archive(request, objects, False)
         self.message_user(request, f"{count} {self.model._meta.verbose_name_plural} restored from the archive.",
                           messages.SUCCESS)
 

@@ -2,9 +2,9 @@
 
 - "ACE editors" change content (message types' texts, templates, sample data) and preview; they cannot change
   what a message claims to be (sender, reply-to, transactional flag), where tests go (seed addresses), routes,
-  policies, or publish; they see recipients' addresses masked.
-- "ACE managers" also publish, change senders and seed lists, routes, policies, opt-outs, campaigns and audiences,
-  and lift suppressions. They cannot erase people.
+  policies, or publish (their edits stay drafts); they see recipients' addresses masked.
+- "ACE managers" also publish (now, scheduled, rollback), change senders and seed lists, routes, policies,
+  opt-outs, campaigns and audiences, and lift suppressions. They cannot erase people.
 - "ACE privacy officers" erase people and export opt-outs.
 
 Migrations carry their own frozen copy of these lists (never import this module from a migration).
@@ -28,6 +28,7 @@ GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "templaterevision": ("view",),
         "snippet": ("view", "add", "change"),
         "imageasset": ("view", "add", "change"),
+        "publishingevent": ("view",),
         "deliverylog": ("view",),
         "campaign": ("view",),
         "campaignrun": ("view",),
@@ -39,6 +40,7 @@ GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "templaterevision": ("view",),
         "snippet": _CRUD,
         "imageasset": _CRUD,
+        "publishingevent": ("view",),
         **{model: _CRUD for model in _OPERATIONS},
         "campaignrun": ("view", "change"),
         "deliverylog": ("view", "view_recipient_address"),

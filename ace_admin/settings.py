@@ -33,6 +33,13 @@ SETTINGS: dict[str, Setting] = {
                                           "`<style>` blocks are kept for media queries"),
     "ACE_ADMIN_ASSET_MAX_BYTES": Setting(5 * 1024 * 1024, "the largest image an editor may upload, in bytes"),
     "ACE_ADMIN_ASSET_MAX_PIXELS": Setting(40_000_000, "the most pixels (width × height) of an uploaded image"),
+    # Publishing (content wing).
+    "ACE_ADMIN_PUBLISH_REQUIRES_SECOND_PERSON": Setting(
+        False, "a draft of a transactional message type's template is published (or scheduled) only by a manager "
+               "who is not its author"),
+    "ACE_ADMIN_REQUIRE_UNSUBSCRIBE_LINK": Setting(
+        True, "publishing the HTML body of a non-transactional email whose rendering has no link to "
+              "`unsubscribe_url` is refused; `False`: published with a warning"),
     # The template sandbox: limits per message (content wing).
     "ACE_ADMIN_TEMPLATE_MAX_BYTES": Setting(2 * 1024 * 1024, "text one message may produce, in bytes"),
     "ACE_ADMIN_TEMPLATE_MAX_SECONDS": Setting(2.0, "time one message may take, in seconds"),

@@ -209,6 +209,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Scheduled template publishes (ace_admin.content.publishing): checked every minute; DatabaseScheduler copies this
+# entry into its table at start-up.
+CELERY_BEAT_SCHEDULE = {
+    "ace-publish-due-templates": {"task": "ace_admin.tasks.publish_due_templates", "schedule": 60.0},
+}
 # The queue every ACE task goes to (a test run or a second ACE on the same Redis picks its own).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 

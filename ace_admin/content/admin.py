@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import difflib
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.content import discovery, resources
+from ace_admin.content import discovery, publishing, resources
 from ace_admin.content.forms import TemplateForm, TemplateInlineFormSet
+from ace_admin.content.publishing_admin import (
+    DraftInlineMixin,
+    PublishingAdminMixin,
+    restore_version,
+    save_inline_drafts,
+)
 from ace_admin.content.widgets import CSS
 from ace_admin.importing import SafeCSV, SafeImportExportMixin, SafeJSON, SafeYAML
-from ace_admin.models import MessageType, Template, TemplateRevision
+from ace_admin.models import MessageType, PublishingEvent, Template, TemplateRevision
 from ace_admin.preview import test_sends
 from ace_admin.preview import views as preview_views
 from ace_admin.toggles import enable_disable_actions
@@ -42,7 +45,8 @@ def can_publish(request) -> bool:
 class _RoleGuard:
     """Imports refuse what the importing user may not change in the forms either (``user_may``, passed by the
     admin): the sending fields without ``change_sending``; publishing without ``publish_template`` (new
-    templates are imported as drafts, a change of an existing template's published flag is refused)."""
+    templates are imported unpublished, a change of an existing template's published flag or of a published
+    template's content is refused)."""
 
     def __init__(self, *, user_may: dict | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -58,10 +62,15 @@ class _RoleGuard:
             if template.pk is None:
                 template.published = False
                 continue
-            stored = Template.objects.filter(pk=template.pk).values_list("published", flat=True).first()
-            if stored is not None and stored != template.published:
+            stored = Template.objects.filter(pk=template.pk).values_list("published", "content").first()
+            if stored is not None and stored[0] != template.published:
                 errors.setdefault("published", []).append(
                     f"{template.name}: only managers can publish or unpublish a template.")
+            elif stored is not None and stored[0] and stored[1] != template.content:
+                # An import writes the content that is sent: for a published template that is publishing.
+                errors.setdefault("content", []).append(
+                    f"{template.name} is published: only managers can change it by import (edit it in the "
+                    "admin to make a draft).")
 
     def import_instance(self, instance, row, **kwargs):
         guarded = [] if self._may("change_sending") or not isinstance(instance, MessageType) else SENDING_FIELDS
@@ -106,7 +115,7 @@ class MessageTypeForm(forms.ModelForm):
         return value
 
 
-class TemplateInline(admin.StackedInline):
+class TemplateInline(DraftInlineMixin, admin.StackedInline):
     """A message type's database templates, grouped by channel and part (see the inline template)."""
 
     model = Template
@@ -120,10 +129,6 @@ class TemplateInline(admin.StackedInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site").order_by(
             "channel_type", "part", "language", "site__domain")
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        return readonly if can_publish(request) else [*readonly, "published"]
 
 
 @admin.register(MessageType)
@@ -182,17 +187,23 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
         for obj in formset.deleted_objects:
             if obj.revisions.exists():
                 # Its saved versions are history: archive (and unpublish) instead of deleting.
-                Template.objects.filter(pk=obj.pk).update(archived=True, published=False)
+                try:
+                    publishing.archive([obj], request.user)
+                except PermissionDenied as denied:
+                    self.message_user(request, f"{obj.name} was not archived: {denied}", messages.ERROR)
+                    continue
                 self.message_user(request, f"{obj.name} has saved versions: it was archived (unpublished), "
                                            "not deleted.", messages.INFO)
             else:
                 obj.delete()
         for template in instances:
             template.message_type = form.instance
-            if template.pk is None and not can_publish(request):
-                template.published = False  # an editor's new template is a draft
-            template.save(author=request.user)
+        save_inline_drafts(self, request, instances)  # drafts; "Save and publish" publishes them
         formset.save_m2m()
+
+    def after_archive(self, request, objects, archived):
+        action = PublishingEvent.ARCHIVE if archived else PublishingEvent.UNARCHIVE
+        publishing.record_message_types(action, objects, request.user)
 
     def get_urls(self):
         urls = [
@@ -252,16 +263,17 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
         if existing is not None:
             self.message_user(request, "This template is already overridden in the database.", messages.INFO)
             return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[existing.pk]))
+        # A draft (unpublished) until a manager publishes it: the file on disk is still what is sent.
         template = Template(name=name, language=language, message_type=message_type, content=item.read(),
-                            published=can_publish(request))  # an editor's copy is a draft
+                            published=False)
         try:
             template.save(author=request.user, comment=f"copied from {item.path.name} on disk")
         except ValidationError as error:
             self.message_user(request, f"The file cannot be copied: {'; '.join(error.messages)}", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:ace_admin_messagetype_change", args=[message_type.pk]))
         self.log_addition(request, template, [{"added": {}}])
-        self.message_user(request, f"{name} is now edited in the database; the file on disk is no longer used.",
-                          messages.SUCCESS)
+        self.message_user(request, f"{name} is now edited in the database, as a draft: the file on disk is sent until "
+                                   "a manager publishes it.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[template.pk]))
 
 
@@ -292,7 +304,8 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Template)
-class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin, admin.ModelAdmin):
+class TemplateAdmin(PublishingAdminMixin, ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
+                    admin.ModelAdmin):
     resource_classes = [TemplateResource]
     formats = FORMATS
     form = TemplateForm
@@ -307,7 +320,7 @@ class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
     readonly_fields = ["message_type", "channel_type", "part", "file_on_disk", "updated_by", "created_at",
                        "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "language", "site", "published", "content"]}),
+        (None, {"fields": ["name", "language", "site", "published", "publishing_status", "content"]}),
         ("Filled in from the name", {"fields": ["message_type", "channel_type", "part"]}),
         ("The file this template replaces", {"fields": ["file_on_disk"], "classes": ["collapse"]}),
         ("History", {"fields": ["updated_by", "created_at", "updated_at"]}),
@@ -334,20 +347,15 @@ class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
         return obj.language or "any"
 
     # Bulk updates go through the model's StampingQuerySet.update(), which bumps the shared stamp.
-    @admin.action(description="Publish the selected templates", permissions=["publish"])
+    # Through the publishing service: its rules, the audit trail, and the stamp every process reloads on.
+    @admin.action(description="Publish the selected templates (their drafts)", permissions=["publish"])
     def publish(self, request, queryset):
-        count = queryset.update(published=True, archived=False)
-        self.message_user(request, f"{count} template(s) published.", messages.SUCCESS)
+        self.publish_selected(request, queryset)
 
     @admin.action(description="Unpublish the selected templates (files on disk are used instead)",
                   permissions=["publish"])
     def unpublish(self, request, queryset):
-        count = queryset.update(published=False)
-        self.message_user(request, f"{count} template(s) unpublished.", messages.SUCCESS)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        return readonly if can_publish(request) else [*readonly, "published"]
+        self.unpublish_selected(request, queryset)
 
     def has_publish_permission(self, request):
         return can_publish(request)
@@ -356,15 +364,8 @@ class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
         return {**super().get_import_resource_kwargs(request, **kwargs), "user_may": {
             "change_sending": can_change_sending(request), "publish": can_publish(request)}}
 
-    def save_model(self, request, obj, form, change):
-        if not change and not can_publish(request):
-            obj.published = False  # an editor's new template is a draft until a manager publishes it
-        obj.save(author=request.user)
-
     def get_urls(self):
         urls = [
-            path("<path:object_id>/revisions/<int:number>/", self.admin_site.admin_view(self.revision_view),
-                 name="ace_admin_template_revision"),
             path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
                  name="ace_admin_template_preview"),
         ]
@@ -377,45 +378,6 @@ class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
         extra_context = {**(extra_context or {}),
                          "preview_url": reverse("admin:ace_admin_template_preview", args=[object_id])}
         return super().change_view(request, object_id, form_url, extra_context)
-
-    def revision_view(self, request, object_id, number):
-        """One revision: its diff against the current content, and a button to restore it."""
-        template = get_object_or_404(Template, pk=object_id)
-        if not (self.has_view_permission(request, template)
-                and request.user.has_perm("ace_admin.view_templaterevision")):
-            raise PermissionDenied
-        revision = get_object_or_404(TemplateRevision, template=template, number=number)
-        can_restore = self.has_change_permission(request, template)
-        if request.method == "POST":
-            if not can_restore:
-                raise PermissionDenied
-            if revision.content == template.content:
-                self.message_user(request, f"Version {number} is the current content already.", messages.INFO)
-            else:
-                template.content = revision.content
-                try:
-                    template.save(author=request.user, comment=f"restored version {number}")
-                except ValidationError as error:
-                    self.message_user(request, f"Version {number} cannot be restored: {'; '.join(error.messages)}",
-                                      messages.ERROR)
-                    return HttpResponseRedirect(request.path)
-                self.log_change(request, template, f"Restored version {number}.")
-                self.message_user(request, f"Version {number} restored (saved as a new version).", messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:ace_admin_template_change", args=[template.pk]))
-        diff = difflib.HtmlDiff(tabsize=2, wrapcolumn=90).make_table(
-            revision.content.splitlines(), template.content.splitlines(),
-            fromdesc=f"version {number}", todesc="current", context=True, numlines=3)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"{template.name}: version {number}",
-            "template_obj": template,
-            "revision": revision,
-            "diff": diff,
-            "identical": revision.content == template.content,
-            "can_restore": can_restore,
-        }
-        return TemplateResponse(request, "admin/ace_admin/template/revision.html", context)
 
 
 @admin.register(TemplateRevision)
@@ -436,26 +398,15 @@ class TemplateRevisionAdmin(admin.ModelAdmin):
     def has_restore_permission(self, request):
         return request.user.has_perm("ace_admin.change_template")
 
-    @admin.action(description="Restore the selected version (saved as a new version)", permissions=["restore"])
+    @admin.action(description="Restore the selected version (managers: published at once; editors: as the draft)",
+                  permissions=["restore"])
     def restore(self, request, queryset):
         revisions = list(queryset.select_related("template")[:2])
         if len(revisions) != 1:
             self.message_user(request, "Select exactly one version to restore.", messages.WARNING)
             return None
         [revision] = revisions
-        template = revision.template
-        if template.content == revision.content:
-            self.message_user(request, f"Version {revision.number} is the current content already.", messages.INFO)
-            return None
-        template.content = revision.content
-        try:
-            template.save(author=request.user, comment=f"restored version {revision.number}")
-        except ValidationError as error:
-            self.message_user(request, f"Version {revision.number} cannot be restored: {'; '.join(error.messages)}",
-                              messages.ERROR)
-            return None
-        self.log_change(request, template, f"Restored version {revision.number}.")
-        self.message_user(request, f"{template}: version {revision.number} restored.", messages.SUCCESS)
+        restore_version(self, request, revision.template, revision)
         return None
 
     def has_change_permission(self, request, obj=None):

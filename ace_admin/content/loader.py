@@ -5,6 +5,9 @@ loaders: a name with a published DB version for the message being rendered is se
 any other name raises ``TemplateDoesNotExist`` so the engine asks the loaders that follow.
 ``{% extends %}`` and ``{% include %}`` go through the engine, so they cross between DB and files.
 
+Only published content is served: a row's ``content`` while ``published`` is set. Drafts (``draft_content``, see
+``ace_admin.content.publishing``) are never read here; the preview shows them through :func:`render_session`.
+
 Choice for a template name, from ``ace.presentation.current_message()`` and the active language:
 the language (exact ``pt-br``, then base ``pt``, then language-neutral); within each, the message's
 site (``options['site']``: a domain or a site id) before the all-sites version.

@@ -5,6 +5,7 @@
 - ``privacy``: opt-outs and suppressions
 - ``log``: the delivery log
 - ``assets``: snippets (reusable template blocks) and uploaded images
+- ``publishing``: the publishing audit trail
 - ``campaigns``: audiences, campaigns, their runs and batches, the shared rate-limit slots
 
 Import models from here (``from ace_admin.models import Template``); the modules are an implementation detail.
@@ -33,12 +34,13 @@ from ace_admin.models.content import (
 )
 from ace_admin.models.log import DeliveryLog
 from ace_admin.models.privacy import OptOut, Suppression, identity_hash
+from ace_admin.models.publishing import PublishingEvent
 from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
     "CampaignRun", "ChannelRoute", "DeliveryLog", "ImageAsset", "MessageType", "OptOut", "PolicyRule",
-    "PreflightOverride", "QuietHours", "RateLimitSlot", "Snippet", "TaskDelivery",
-    "StampingModel", "StampingQuerySet", "Suppression", "Template", "TemplateRevision", "identity_hash",
-    "normalize_language",
+    "PreflightOverride", "PublishingEvent", "QuietHours", "RateLimitSlot", "Snippet", "StampingModel",
+    "StampingQuerySet", "Suppression", "TaskDelivery", "Template", "TemplateRevision", "identity_hash",
+    "normalize_language"
 ]

@@ -125,9 +125,31 @@ class Template(StampingModel):
         help_text="Only for messages sent for this site. Leave blank for all sites.")
     content = models.TextField(
         "content", blank=True,
-        help_text="The template text. Use {{ variable }} for personal details and {% tags %} for logic.")
+        help_text="The template text that is sent (the published version). Edits in the admin are saved as a "
+                  "draft until a manager publishes them.")
     published = models.BooleanField(
-        "published", default=True, help_text="Untick to keep a draft: unpublished templates are never sent.")
+        "published", default=True, help_text="Unpublished templates are never sent (the file on disk, or another "
+                                             "language or site, is used). Managers publish with the Publish button.")
+    content_revision = models.PositiveIntegerField(
+        "published version", null=True, blank=True, editable=False,
+        help_text="The saved version whose text is the content above (the one sent, when published).")
+    draft_content = models.TextField(  # noqa: DJ001 — None: no draft; "" is an empty draft
+        "draft", null=True, blank=True, editable=False,
+        help_text="Changes saved but not published yet: never sent; preview and test sends can use them.")
+    draft_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False, verbose_name="draft by", help_text="Who saved the draft last.")
+    draft_updated_at = models.DateTimeField(
+        "draft saved", null=True, blank=True, editable=False, help_text="When the draft was saved last.")
+    publish_at = models.DateTimeField(
+        "publish at", null=True, blank=True, editable=False, db_index=True,
+        help_text="When a scheduled publish happens (within a minute after this time).")
+    publish_revision = models.PositiveIntegerField(
+        "version to publish", null=True, blank=True, editable=False,
+        help_text="The version the scheduled publish makes live (the one reviewed when it was scheduled).")
+    publish_scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        editable=False, verbose_name="scheduled by", help_text="The manager who scheduled the publish.")
     archived = models.BooleanField(
         "archived", default=False,
         help_text="Archived templates keep their history, are never sent (they are unpublished) and are hidden "
@@ -158,18 +180,53 @@ class Template(StampingModel):
         return f"{self.name} ({extra})" if extra else self.name
 
     def save(self, *args, author=None, comment="", **kwargs):
-        """Validate (nothing invalid is ever stored), save, and record a revision when the content changed."""
+        """Validate (nothing invalid is ever stored), save, and record a revision when the content changed.
+
+        ``content`` is what is sent: the admin saves edits as a draft (``ace_admin.content.publishing``) and
+        publishing copies a version here. A content equal to the newest version (a draft being published) reuses
+        that version's number instead of recording it twice.
+        """
         self.fill_from_name()
         check_template_source(self.content, self.name)
         if author is not None:
             self.updated_by = author
         with transaction.atomic():
+            record = self._version_to_record()
             super().save(*args, **kwargs)
-            last = self.revisions.order_by("-number").first()
-            if last is None or last.content != self.content:
+            if record is not None:
                 TemplateRevision.objects.create(
-                    template=self, number=(last.number + 1) if last else 1, content=self.content,
-                    author=author or self.updated_by, comment=comment)
+                    template=self, number=record, content=self.content, author=author or self.updated_by,
+                    comment=comment)
+
+    def _version_to_record(self) -> int | None:
+        """Set ``content_revision`` for the content being saved; the number of a version to record, if a new one."""
+        if self.pk is None:
+            self.content_revision = 1
+            return 1
+        last = self.revisions.order_by("-number").first()
+        stored = Template.objects.filter(pk=self.pk).values_list("content", flat=True).first()
+        if last is not None and stored == self.content:
+            if self.content_revision is None:  # rows loaded from fixtures: the newest version with this text
+                self.content_revision = self.revisions.filter(content=self.content).order_by(
+                    "-number").values_list("number", flat=True).first()
+            return None
+        chosen = self.revisions.filter(number=self.content_revision).first() if self.content_revision else None
+        if chosen is not None and chosen.content == self.content:
+            return None  # publishing a version that is already recorded (a reviewed draft)
+        if last is not None and last.content == self.content:
+            self.content_revision = last.number
+            return None
+        self.content_revision = (last.number + 1) if last else 1
+        return self.content_revision
+
+    @property
+    def working_content(self) -> str:
+        """The text an editor works on: the draft when there is one, else the content."""
+        return self.content if self.draft_content is None else self.draft_content
+
+    @property
+    def has_draft(self) -> bool:
+        return self.draft_content is not None
 
     def clean(self):
         super().clean()

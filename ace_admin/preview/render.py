@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.base import Lexer, TokenType
 
@@ -70,7 +71,7 @@ class TemplateSource:
             where = ", ".join(filter(None, [self.language or "any language", self.site]))
             return f"database, version {self.revision} ({where})"
         if self.kind == "unsaved":
-            return "unsaved changes from the editor (not saved)"
+            return "draft or unsaved changes from the editor (not published)"
         return f"file {self.path}"
 
 
@@ -114,6 +115,7 @@ class Preview:
         order = {preflight.ERROR: 0, preflight.WARNING: 1, preflight.INFO: 2}
         shown = [f for f in self.findings if not (f.level == preflight.INFO and f.code.startswith("header-"))]
         return sorted(shown, key=lambda finding: order.get(finding.level, 3))
+    message_context: dict = field(default_factory=dict, repr=False)  # as the templates saw it (unsubscribe_url...)
 
     def part(self, field_name: str) -> Part | None:
         return next((part for part in self.parts if part.field == field_name), None)
@@ -185,7 +187,7 @@ def render_preview(request: PreviewRequest, address: str = "") -> Preview:
     message = build_message(request, address)
     # What send() adds before rendering (ACE_MESSAGE_PREPARERS: unsubscribe and preference links...).
     ace_send.prepare(message)
-    preview = Preview(channel_type=request.channel_type)
+    preview = Preview(channel_type=request.channel_type, message_context=message.context)
     try:
         channel, preview.channel_note = pick_channel(request, message)
     except UnsupportedChannelError as error:
@@ -260,10 +262,12 @@ def _sources(session, request: PreviewRequest) -> list[TemplateSource]:
             found.append(TemplateSource(name, "database", pk=served))
     pks = [source.pk for source in found if source.kind == "database"]
     if pks:
-        # One query: each row's language, site, content and latest version number.
+        # One query: each row's language, site, content and the version of that content (drafts are newer; rows
+        # loaded from fixtures may not say, then the newest version).
         latest = TemplateRevision.objects.filter(template=OuterRef("pk")).order_by("-number").values("number")[:1]
         rows = {row["pk"]: row for row in Template.objects.filter(pk__in=pks).order_by()
-                .values("pk", "language", "site__domain", "content").annotate(revision=Subquery(latest))}
+                .values("pk", "language", "site__domain", "content")
+                .annotate(revision=Coalesce(F("content_revision"), Subquery(latest)))}
         for source in found:
             row = rows.get(source.pk) if source.kind == "database" else None
             if row is not None:

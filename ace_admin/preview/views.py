@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from ace.channel import ChannelType, channels
+from ace_admin.content import publishing
 from ace_admin.content.loader import language_candidates
 from ace_admin.models import MessageType, Template, normalize_language
 from ace_admin.preview import test_sends
@@ -28,6 +29,7 @@ from ace_admin.preview.render import PreviewRequest, parse_context, render_previ
 FRAME_TTL_SECONDS = 30 * 60
 _FRAME_KEY = "ace_admin:preview-frame:{}"
 EDITOR_MARK = "_ace_preview"  # the name of the "Preview" button on the change forms
+DRAFT, PUBLISHED = "draft", "published"
 
 
 class PreviewForm(forms.Form):
@@ -38,6 +40,9 @@ class PreviewForm(forms.Form):
     site = forms.ModelChoiceField(Site.objects.order_by("domain"), required=False, label="Site",
                                   empty_label="(no particular site)",
                                   help_text="Templates saved for this site are used before the all-sites ones.")
+    version = forms.ChoiceField(
+        choices=[(DRAFT, "draft (unpublished changes)"), (PUBLISHED, "published (what is sent)")], required=False,
+        label="Version", help_text="Drafts are never sent; test sends use the version shown here.")
     channel_type = forms.ChoiceField(choices=[(ct.value, ct.value) for ct in ChannelType], label="Kind",
                                      help_text="Email or push notification.")
     channel_name = forms.ChoiceField(required=False, label="Delivery service",
@@ -111,23 +116,14 @@ def edits_from_template_form(post) -> list[dict]:
              "site": site.pk if site else None, "content": post.get("content", "")}]
 
 
-def edits_from_message_type_form(post, published_shown: bool = True) -> list[dict]:
-    """The message type form's published inline templates (unsaved edits included).
-
-    ``published_shown`` False: the form showed "published" read-only (an editor's), so a row is published
-    when its saved template is (a new row becomes a draft).
-    """
+def edits_from_message_type_form(post) -> list[dict]:
+    """The message type form's inline templates (unsaved edits included): what the form holds is the draft."""
     rows = []
     total = int(post.get("templates-TOTAL_FORMS") or 0) if (post.get("templates-TOTAL_FORMS") or "").isdigit() else 0
     for index in range(min(total, 1000)):
         prefix = f"templates-{index}-"
         name = (post.get(prefix + "name") or "").strip()
-        if published_shown:
-            published = bool(post.get(prefix + "published"))
-        else:
-            pk = post.get(prefix + "id") or ""
-            published = pk.isdigit() and Template.objects.filter(pk=int(pk), published=True).exists()
-        if not name or post.get(prefix + "DELETE") or not published:
+        if not name or post.get(prefix + "DELETE"):
             continue
         site = _site_of(post.get(prefix + "site"))
         rows.append({"name": name, "language": normalize_language(post.get(prefix + "language", "")),
@@ -168,11 +164,10 @@ def preview_view(model_admin, request, message_type, *, template=None):
                "site": template.site_id if template is not None else None,
                "channel_type": (template.channel_type if template is not None and template.channel_type
                                 else ChannelType.EMAIL.value),
-               "recipients": "me" if request.user.email else "seeds"}
+               "recipients": "me" if request.user.email else "seeds", "version": DRAFT}
     data = None
     if request.method == "POST" and request.POST.get(EDITOR_MARK):
-        data = _editor_post(request.POST, initial, template,
-                            published_shown=request.user.has_perm("ace_admin.publish_template"))
+        data = _editor_post(request.POST, initial, template)
     elif request.method == "POST":
         data = request.POST
     form = PreviewForm(data, initial=initial, message_type=message_type, user=request.user)
@@ -183,7 +178,8 @@ def preview_view(model_admin, request, message_type, *, template=None):
             message_type=message_type, context=form.cleaned_data["context"], language=form.cleaned_data["language"],
             site=form.cleaned_data["site"], channel_type=ChannelType(form.cleaned_data["channel_type"]),
             channel_name=form.cleaned_data["channel_name"],
-            overlay=choose_edits(cleaned["overlay"], cleaned["language"], cleaned["site"]))
+            overlay=choose_edits(_with_drafts(cleaned["overlay"], cleaned["version"], message_type),
+                                 cleaned["language"], cleaned["site"]))
         if request.POST.get("send_test"):
             test_results = _send_test(request, form, preview_request, message_type)
         preview = render_preview(preview_request, request.user.email)
@@ -191,10 +187,12 @@ def preview_view(model_admin, request, message_type, *, template=None):
         preview_request = PreviewRequest(
             message_type=message_type, context=dict(message_type.sample_context or {}), language=initial["language"],
             site=_site_of(initial["site"]), channel_type=ChannelType(initial["channel_type"]))
+        preview_request.overlay = choose_edits(_with_drafts([], DRAFT, message_type), preview_request.language,
+                                               preview_request.site)
         preview = render_preview(preview_request, request.user.email)
     frame_url = ""
     if preview is not None and preview.html_document and preview.error is None:
-        frame_url = _store_frame(request, message_type, preview.html_document)
+        frame_url = store_frame(request, message_type, preview.html_document)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": MessageType._meta,
@@ -214,16 +212,24 @@ def preview_view(model_admin, request, message_type, *, template=None):
     return TemplateResponse(request, "admin/ace_admin/preview/preview.html", context)
 
 
-def _editor_post(post, initial: dict, template, published_shown: bool = True) -> dict:
+def _with_drafts(rows: list[dict], version: str, message_type) -> list[dict]:
+    """The editor's unsaved rows, then (unless the published version was asked for) the saved drafts; the first row
+    of a name and language wins in ``choose_edits``."""
+    if version == PUBLISHED:
+        return rows
+    return [*rows, *publishing.draft_rows(message_type)]
+
+
+def _editor_post(post, initial: dict, template) -> dict:
     """The preview form's data from a change form's "Preview" button: the unsaved edits become the overlay."""
-    data = {key: initial[key] for key in ("language", "channel_type", "context", "recipients")}
+    data = {key: initial[key] for key in ("language", "channel_type", "context", "recipients", "version")}
     data["site"] = initial["site"] or ""
     if template is not None:
         rows = edits_from_template_form(post)
         if rows:
             data.update(language=rows[0]["language"], site=rows[0]["site"] or "")
     else:
-        rows = edits_from_message_type_form(post, published_shown)
+        rows = edits_from_message_type_form(post)
         if post.get("sample_context") is not None:
             data["context"] = post["sample_context"]
     data["overlay"] = json.dumps(rows)
@@ -257,7 +263,8 @@ def _send_test(request, form, preview_request, message_type):
     return results
 
 
-def _store_frame(request, message_type, html: str) -> str:
+def store_frame(request, message_type, html: str) -> str:
+    """Keep ``html`` for the sandboxed frame view; returns the frame's URL (for this user, 30 minutes)."""
     token = secrets.token_urlsafe(18)
     cache.set(_FRAME_KEY.format(token), {"user": request.user.pk, "html": html}, FRAME_TTL_SECONDS)
     return reverse("admin:ace_admin_messagetype_preview_frame", args=[message_type.pk, token])

@@ -94,7 +94,7 @@ def test_file_shown_read_only_until_overridden_in_database(staff, django_capture
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(reverse("admin:ace_admin_template_change", args=[template.pk]), {
-            "name": name, "language": "", "site": "", "published": "on", "content": "Edited: hi {{ first_name }}",
+            "name": name, "language": "", "site": "", "_publish": "1", "content": "Edited: hi {{ first_name }}",
             "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"})
     ace.send(Message(app_label="tests", name="greeting", recipient=Recipient(lms_user_id=1, email_address="a@b.org"),
                      context={"first_name": "Ada", "code": "1", "site": "x"}), limit_to_channels=[ChannelType.EMAIL])

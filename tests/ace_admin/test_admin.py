@@ -111,7 +111,7 @@ def test_invalid_inline_template_saves_nothing(staff):
 def test_inline_save_records_author_and_next_send_uses_it(staff, admin_user, django_capture_on_commit_callbacks):
     greeting = MessageTypeFactory(app_label="tests", name="greeting")
     data = inline_data(greeting, [{"name": f"{GREETING}/subject.txt", "language": "", "site": "",
-                                   "published": "on", "content": "From the admin, {{ first_name }}"}])
+                                   "content": "From the admin, {{ first_name }}"}], _publish="1")
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(reverse("admin:ace_admin_messagetype_change", args=[greeting.pk]), data).status_code == 302
     template = Template.objects.get()
@@ -123,8 +123,8 @@ def test_inline_save_records_author_and_next_send_uses_it(staff, admin_user, dja
 
 def test_history_diff_and_restore(staff, admin_user, django_capture_on_commit_callbacks):
     url = reverse("admin:ace_admin_template_add")
-    form = {"name": f"{GREETING}/subject.txt", "language": "", "site": "", "published": "on",
-            "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"}
+    form = {"name": f"{GREETING}/subject.txt", "language": "", "site": "", "_publish": "1",
+            "revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"}  # "Save and publish"
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(url, {**form, "content": "First subject {{ first_name }}"})
         template = Template.objects.get()
@@ -136,7 +136,7 @@ def test_history_diff_and_restore(staff, admin_user, django_capture_on_commit_ca
     assert revision_url in change_page  # the history lists version 1 with its compare link
     diff_page = staff.get(revision_url).content.decode()
     assert "First" in diff_page and "Second" in diff_page and 'class="diff_chg"' in diff_page
-    assert "Restore this version" in diff_page
+    assert "Roll back to this version" in diff_page  # a manager's restore publishes (through the publish path)
     greet()
     assert mail.outbox[-1].subject == "Second subject Ada"
     with django_capture_on_commit_callbacks(execute=True):

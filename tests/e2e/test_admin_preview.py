@@ -35,7 +35,7 @@ def frame_text(page) -> str:
 def test_edit_in_ckeditor_save_and_preview(admin_page, live_url, body_template):
     editor = open_editor(admin_page, live_url, body_template)
     type_after(editor, "Bonjour", " Texte ajouté dans le navigateur.")
-    admin_page.click("input[name=_continue]")
+    admin_page.click("#ace-save-and-publish")  # a manager's "Save and publish" (a plain save keeps a draft)
     admin_page.wait_for_selector("ul.messagelist li.success")
 
     body_template.refresh_from_db()

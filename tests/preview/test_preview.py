@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -24,6 +26,10 @@ def sent_html(email) -> str:
     return next(content for content, kind in email.alternatives if kind == "text/html")
 
 
+def _tokens_out(html: str) -> str:
+    return re.sub(r"gAAAAA[\w=-]+", "TOKEN", html)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("name", ["password_reset", "course_start_reminder", "newsletter"])
 def test_preview_is_exactly_what_ace_send_delivers(preview_request, name, language):
@@ -36,7 +42,8 @@ def test_preview_is_exactly_what_ace_send_delivers(preview_request, name, langua
     [email] = mail.outbox
     assert preview.part("subject").value == email.subject
     assert preview.part("body").value == email.body
-    assert preview.html_document == sent_html(email)
+    # Unsubscribe and preference links (the layout's footer) carry encrypted tokens, new for every message.
+    assert _tokens_out(preview.html_document) == _tokens_out(sent_html(email))
     assert preview.from_header == email.from_email
     assert preview.channel_name == "django_email"
 
