@@ -4,7 +4,7 @@ plus the upload endpoint the editors post images to."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import JsonResponse
@@ -13,7 +13,8 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.content import assets, snippets
+from ace_admin.content import assets, publishing, snippets
+from ace_admin.content.publishing_admin import publish_and_report
 from ace_admin.models import ImageAsset, Snippet
 
 CSS = "ace_admin/css/ace_admin.css"
@@ -90,10 +91,25 @@ class SnippetAdmin(ArchiveAdminMixin, admin.ModelAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if _can_publish(request) else [*readonly, "published"]
 
+    def get_object(self, request, object_id, from_field=None):
+        snippet = super().get_object(request, object_id, from_field)
+        if snippet is not None:
+            snippet.content = snippet.working_content  # the form edits the draft
+        return snippet
+
     def save_model(self, request, obj, form, change):
-        if not change and not _can_publish(request):
-            obj.published = False  # an editor's new snippet is a draft until a manager publishes it
-        obj.save(author=request.user)
+        # Like every template, through the publishing service: an edit is a draft (what is sent stays as it
+        # was); "published" ticked by a manager publishes the draft, unticked unpublishes, both audited.
+        wants_published = obj.published if _can_publish(request) else None
+        was_published = Snippet.objects.filter(pk=obj.pk).values_list("published", flat=True).first() or False
+        obj.published = was_published
+        changed = publishing.save_draft(obj, obj.content, request.user)
+        if wants_published and (obj.has_draft or not was_published):
+            publish_and_report(self, request, obj)
+        elif wants_published is False and was_published:
+            publishing.unpublish(obj, request.user)
+        elif changed:
+            self.message_user(request, "Saved as a draft: not sent until a manager publishes it.", messages.INFO)
 
 
 class ImageUploadForm(forms.ModelForm):

@@ -86,3 +86,21 @@ def test_manager_publishes_and_invalid_content_is_refused(client):
     assert Template.objects.get(name="snippets/header.html").published is True
     listing = client.get("/admin/ace_admin/snippet/")
     assert "header" in listing.content.decode()
+
+
+def test_an_edit_of_a_published_snippet_is_a_draft_until_a_manager_publishes_it(client):
+    snippet = SnippetFactory(name="snippets/footer.html", content="<p>Old footer</p>", published=True)
+    client.force_login(EditorFactory())
+    url = f"/admin/ace_admin/snippet/{snippet.pk}/change/"
+    response = admin_post(client, url, snippet_name="footer", content="<p>New footer</p>", published="on")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    snippet.refresh_from_db()
+    assert (snippet.content, snippet.published, snippet.draft_content) == ("<p>Old footer</p>", True,
+                                                                        "<p>New footer</p>")
+    assert "New footer" in client.get(url).content.decode()  # the editor works on the draft
+
+    client.force_login(ManagerFactory())
+    admin_post(client, url, snippet_name="footer", content="<p>New footer</p>", published="on")
+    snippet.refresh_from_db()
+    assert (snippet.content, snippet.published, snippet.draft_content) == ("<p>New footer</p>", True, None)
+    assert snippet.publishing_events.filter(action="publish").exists()
