@@ -170,17 +170,22 @@ def _invalid_for(plan, msg) -> InvalidMessageError | None:
 
 
 @functools.cache
-def _preparers() -> tuple:
+def _callables(setting: str) -> tuple:
+    """The callables a setting names by dotted path (cached until a setting changes)."""
     found = []
-    for path in ace_settings.ACE_MESSAGE_PREPARERS or ():
+    for path in getattr(ace_settings, setting) or ():
         try:
             found.append(import_string(path))
         except ImportError as error:
-            raise ImproperlyConfigured(f"ACE_MESSAGE_PREPARERS: cannot import {path!r}: {error}")
+            raise ImproperlyConfigured(f"{setting}: cannot import {path!r}: {error}")
     return tuple(found)
 
 
-on_reload(_preparers.cache_clear)
+on_reload(_callables.cache_clear)
+
+
+def _preparers() -> tuple:
+    return _callables("ACE_MESSAGE_PREPARERS")
 
 
 def prepare(msg) -> None:
@@ -197,10 +202,22 @@ def prepare(msg) -> None:
         preparer(msg)
 
 
+def process_rendered(channel, msg, rendered) -> None:
+    """Run every ``ACE_RENDERED_MESSAGE_PROCESSORS`` callable, in order, on a message rendered for sending.
+
+    A processor is ``processor(channel, message, rendered_message) -> None``; it may change the rendered
+    parts in place (inline CSS, rewrite links for click tracking...). It runs for real sends only (not for
+    previews), after rendering and before delivery; an exception is that message's rendering error.
+    """
+    for processor in _callables("ACE_RENDERED_MESSAGE_PROCESSORS"):
+        processor(channel, msg, rendered)
+
+
 def _render_and_deliver(channel, msg, deliver_step) -> DeliveryOutcome:
     # The logging adapters below are built only on failure: a send that works logs nothing.
     try:
         rendered = presentation.render(channel, msg)
+        process_rendered(channel, msg, rendered)
     except TemplateDoesNotExist as error:
         msg.report("template_error", "Unable to send message because template not found\n" + str(error))
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING, channel_name=channel.name,

@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     # allowed some channel: they may add to message.context and message.options["email_headers"]
     # (e.g. unsubscribe links). See ace.ace.prepare().
     "ACE_MESSAGE_PREPARERS": [],
+    "ACE_RENDERED_MESSAGE_PROCESSORS": [],
     # Delivery: how long a message without expiration_time may keep retrying, in seconds (edx-ace's
     # default; retries never go on past ace.delivery.MAX_EXPIRATION_DELAY, 5 minutes, either), and the
     # most attempts one ace.send() makes on one channel.

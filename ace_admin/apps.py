@@ -22,5 +22,11 @@ class AceAdminConfig(AppConfig):
         from ace_admin.privacy.suppression import record_permanent_failures
 
         ACE_MESSAGE_OUTCOMES.connect(record_permanent_failures, dispatch_uid="ace_admin.suppression")
+        # Events from email services: anymail's normalised tracking signal, recorded against the delivery log.
+        from anymail.signals import tracking
+
+        from ace_admin.events.providers import on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="ace_admin.events.providers")
         # Campaign schedules (django-celery-beat) follow the campaigns' rows.
         service.connect_signals()

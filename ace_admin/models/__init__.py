@@ -4,6 +4,7 @@
 - ``rules``: channel routes and policy rules
 - ``privacy``: opt-outs and suppressions
 - ``log``: the delivery log
+- ``events``: what happened after sending (delivered, bounced, opened...) and the daily counters reports read
 - ``campaigns``: audiences, campaigns, their runs and batches, the shared rate-limit slots
 
 Import models from here (``from ace_admin.models import Template``); the modules are an implementation detail.
@@ -27,13 +28,15 @@ from ace_admin.models.content import (
     TemplateRevision,
     normalize_language,
 )
+from ace_admin.models.events import DeliveryEvent, EventDailyCount, EventType, LinkDailyCount, TrackedLink
 from ace_admin.models.log import DeliveryLog
 from ace_admin.models.privacy import OptOut, Suppression, identity_hash
 from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
-    "CampaignRun", "ChannelRoute", "DeliveryLog", "MessageType", "OptOut", "PolicyRule", "RateLimitSlot",
+    "CampaignRun", "ChannelRoute", "DeliveryEvent", "DeliveryLog", "EventDailyCount", "EventType",
+    "LinkDailyCount", "TrackedLink", "MessageType", "OptOut", "PolicyRule", "RateLimitSlot",
     "TaskDelivery",
     "StampingModel", "StampingQuerySet", "Suppression", "Template", "TemplateRevision", "identity_hash",
     "normalize_language",
