@@ -112,7 +112,7 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
         message_id = getattr(status, "message_id", None)
         if isinstance(message_id, set):  # one id per recipient: ACE sends to one recipient
             message_id = next(iter(message_id), None) if len(message_id) == 1 else None
-        return {"provider_message_id": str(message_id)} if message_id else None
+        return {"provider_message_id": str(message_id)} if message_id not in (None, "") else None
 
     def _batch_connection(self):
         """The open connection of the current ``batch()``, reopened if the server dropped it, else None.
