@@ -86,5 +86,4 @@ def bounce_mime(request):
         response["WWW-Authenticate"] = 'Basic realm="ACE bounces"'
         return response
     found = bounces.parse(request.body)
-    created = ingest(found)
-    return JsonResponse({"found": len(found), "recorded": len(created)})
+    return JsonResponse({"found": len(found), "recorded": ingest(found) if found else 0})

@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 items = bounces.parse(box.get_bytes(key))
                 reports += 1
                 found += len(items)
-                recorded += len(ingest(items)) if items else 0
+                recorded += ingest(items) if items else 0
                 if delete:
                     box.remove(key)
             box.flush()
