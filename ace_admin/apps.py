@@ -14,8 +14,8 @@ class AceAdminConfig(AppConfig):
         from ace.signals import ACE_MESSAGE_OUTCOMES
         from ace_admin import checks  # noqa: F401 (registers the system checks)
         from ace_admin.campaigns import service, tasks  # noqa: F401 (tasks: registers the Celery tasks)
-        from ace_admin.events import tasks as event_tasks  # noqa: F401
         from ace_admin.delivery_log import record_outcomes
+        from ace_admin.events import tasks as event_tasks  # noqa: F401
 
         # The delivery log: one row per outcome of every ace.send.
         ACE_MESSAGE_OUTCOMES.connect(record_outcomes, dispatch_uid="ace_admin.delivery_log")

@@ -99,11 +99,10 @@ def _items(rows, count: int, tag: str):
 
 def bench_ingest(rows, total: int, batch: int) -> tuple[float, float]:
     from django.db import transaction
+    from django.utils import timezone
 
     from ace_admin.events.ingest import _event, ingest
     from ace_admin.models import DeliveryEvent
-
-    from django.utils import timezone
 
     baseline = _items(rows, total, "base")
     for item in baseline:
@@ -179,6 +178,10 @@ def bench_redirect(env: dict, rows, clicks: int, workdir: str) -> dict:
             if written >= clicks + 20:
                 break
             time.sleep(0.2)
+    except Exception:
+        log.flush()
+        print((Path(workdir) / "gunicorn.log").read_text()[-3000:])
+        raise
     finally:
         server.terminate()
         server.wait(timeout=30)

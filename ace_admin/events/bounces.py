@@ -164,7 +164,8 @@ def _arf_events(message, raw, message_uuid) -> list[Incoming]:
             event_type=EventType.COMPLAINED, provider="arf", message_uuid=message_uuid, recipient=recipient,
             occurred_at=_when(fields.get("Arrival-Date"), fields.get("Received-Date"), message.get("Date")),
             provider_event_id=_event_id(message, raw, "complaint"),
-            description=f"Feedback-Type: {kind}; reported by {fields.get('User-Agent') or fields.get('Reporting-MTA') or 'unknown'}",
+            description=f"Feedback-Type: {kind}; reported by "
+                        f"{fields.get('User-Agent') or fields.get('Reporting-MTA') or 'unknown'}",
             user_agent=str(fields.get("User-Agent") or "")[:500], raw={"mime": raw.decode("utf-8", "replace")})]
     return []
 

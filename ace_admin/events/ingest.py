@@ -190,16 +190,11 @@ def _add(model, keys: list[str], values: list[str], counts: dict) -> None:
     """Add ``counts`` ({key tuple: [n, ...]}) to ``model``'s counter rows, creating the missing ones."""
     if not counts:
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(keys + values)
-    marks = ", ".join(["%s"] * (len(keys) + len(values)))
+    table = connection.ops.quote_name(model._meta.db_table) + " AS t"
     updates = ", ".join(f"{name} = t.{name} + excluded.{name}" for name in values)
-    sql = (f"INSERT INTO {table} AS t ({columns}) VALUES ({marks}) "
-           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
     # A stable order: two ingesters updating the same counters lock them in the same order (no deadlock).
-    params = [[*key, *numbers] for key, numbers in sorted(counts.items(), key=lambda pair: str(pair[0]))]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    rows = [(*key, *numbers) for key, numbers in sorted(counts.items(), key=lambda pair: str(pair[0]))]
+    _insert_rows(table, keys + values, rows, f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
 
 
 def _event(item: Incoming) -> DeliveryEvent:
@@ -223,15 +218,31 @@ def _insert_plain(items: list[Incoming]) -> None:
     ops, raw_field = connection.ops, DeliveryEvent._meta.get_field("raw")
     now = ops.adapt_datetimefield_value(timezone.now())
     table = ops.quote_name(DeliveryEvent._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-    params = [(item.delivery_id, str(item.event_type), ops.adapt_datetimefield_value(item.occurred_at), now,
+    rows = [(item.delivery_id, str(item.event_type), ops.adapt_datetimefield_value(item.occurred_at), now,
                item.provider[:40], item.provider_event_id, (item.recipient or "")[:254].lower(), item.link_id,
                item.description or "", (item.user_agent or "")[:500], bool(item.machine_reason),
                item.machine_reason[:100],
                None if item.raw is None else raw_field.get_db_prep_save(item.raw, connection))
               for item in items]
+    if connection.vendor == "postgresql":  # COPY: no SQL text to build or parse for thousands of values
+        with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    _insert_rows(table, _COLUMNS, rows)
+
+
+def _insert_rows(table: str, columns: list[str], rows: list[tuple], suffix: str = "") -> None:
+    """Multi-row ``INSERT ... VALUES (...), (...)`` in as few statements as the database's parameter limit allows
+    (``executemany`` is one round trip per row with psycopg's client-side binding)."""
+    per_statement = max(1, min(2000, (connection.features.max_query_params or 2000 * len(columns)) // len(columns)))
+    one = f"({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(chunk))}"
+                           f"{suffix}", [value for row in chunk for value in row])
 
 
 def ingest(items: list[Incoming], *, consequences: bool = True) -> int:

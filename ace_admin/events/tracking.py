@@ -53,24 +53,25 @@ def open_token(message_uuid: uuid.UUID) -> str:
     return signing.b64(message_uuid.bytes + signing.sign(OPEN, message_uuid.bytes))
 
 
-def read_click(token: str) -> tuple[uuid.UUID, int] | None:
+def _signed(token: str, purpose: str, size: int) -> bytes | None:
+    """The data of a token of ``size`` data bytes plus 10 signature bytes, if the signature holds."""
     try:
         data = signing.unb64(token)
     except (ValueError, TypeError):
         return None
-    if len(data) != 30 or not signing.verify(CLICK, data[:20], data[20:]):
+    if len(data) != size + 10 or not signing.verify(purpose, data[:size], data[size:]):
         return None
-    return uuid.UUID(bytes=data[:16]), _LINK_ID.unpack(data[16:20])[0]
+    return data[:size]
+
+
+def read_click(token: str) -> tuple[uuid.UUID, int] | None:
+    data = _signed(token, CLICK, 20)
+    return None if data is None else (uuid.UUID(bytes=data[:16]), _LINK_ID.unpack(data[16:])[0])
 
 
 def read_open(token: str) -> uuid.UUID | None:
-    try:
-        data = signing.unb64(token)
-    except (ValueError, TypeError):
-        return None
-    if len(data) != 26 or not signing.verify(OPEN, data[:16], data[16:]):
-        return None
-    return uuid.UUID(bytes=data[:16])
+    data = _signed(token, OPEN, 16)
+    return None if data is None else uuid.UUID(bytes=data)
 
 
 def _untouched_prefixes() -> tuple[str, ...]:

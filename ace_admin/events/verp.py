@@ -62,7 +62,8 @@ def message_id_header(message_uuid: uuid.UUID) -> str:
 
 
 def prepare_message(message) -> None:
-    """``ACE_MESSAGE_PREPARERS`` callable: with ``ACE_BOUNCE_DOMAIN`` set, the VERP envelope sender and ACE's Message-ID."""
+    """``ACE_MESSAGE_PREPARERS`` callable: with ``ACE_BOUNCE_DOMAIN`` set, the VERP envelope sender and ACE's
+    Message-ID."""
     if not admin_settings.ACE_BOUNCE_DOMAIN:
         return
     headers = {**(message.options.get("email_headers") or {}), "Message-ID": message_id_header(message.uuid)}

@@ -63,7 +63,8 @@ class DeliveryEvent(models.Model):
     recipient = models.CharField("recipient address", max_length=254, blank=True,
                                  help_text="The address the event is about, as the provider gave it.")
     link = models.ForeignKey(TrackedLink, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name="link", help_text="For clicks: the link (from ACE's tracking or the provider's report).")
+                             verbose_name="link",
+                             help_text="For clicks: the link (from ACE's tracking or the provider's report).")
     description = models.TextField("details", blank=True,
                                    help_text="The receiving server's answer or the provider's explanation.")
     user_agent = models.CharField("user agent", max_length=500, blank=True)
@@ -111,6 +112,9 @@ class EventDailyCount(models.Model):
         indexes = [models.Index(fields=["campaign_run_id", "day"], name="ace_admin_evday_run"),
                    models.Index(fields=["message_type_id", "day"], name="ace_admin_evday_type")]
 
+    def __str__(self):
+        return f"{self.day} run {self.campaign_run_id} type {self.message_type_id} {self.event_type}: {self.events}"
+
 
 class LinkDailyCount(models.Model):
     """Clicks per day x campaign run x message type x link."""
@@ -129,3 +133,6 @@ class LinkDailyCount(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["day", "campaign_run_id", "message_type_id", "link"], name="ace_admin_linkday_key")]
         indexes = [models.Index(fields=["campaign_run_id", "day"], name="ace_admin_linkday_run")]
+
+    def __str__(self):
+        return f"{self.day} run {self.campaign_run_id} link {self.link_id}: {self.clicks}"

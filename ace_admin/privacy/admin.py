@@ -14,8 +14,8 @@ from import_export import resources
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from ace_admin.content.resources import OptOutResource
-from ace_admin.importing import SafeCSV, SafeImportExportMixin
 from ace_admin.events.admin import evidence_link
+from ace_admin.importing import SafeCSV, SafeImportExportMixin
 from ace_admin.models import OptOut, Suppression, identity_hash
 from ace_admin.privacy import suppression
 from ace_admin.privacy.erasure import erase_recipient

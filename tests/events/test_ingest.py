@@ -33,8 +33,8 @@ def test_the_same_event_reported_twice_is_recorded_and_counted_once():
 def test_events_find_their_row_by_message_id_or_provider_id_and_counters_add_up_per_run():
     run = CampaignRunFactory()
     rows = [_row(campaign_run=run, provider_message_id=f"<id-{n}@mg.example.org>") for n in range(3)]
-    ingest([Incoming(EventType.OPENED, "mailgun", provider_event_id=f"o{n}", provider_message_id=f"id-{n}@mg.example.org")
-            for n in range(3)])
+    ingest([Incoming(EventType.OPENED, "mailgun", provider_event_id=f"o{n}",
+                     provider_message_id=f"id-{n}@mg.example.org") for n in range(3)])
     ingest([Incoming(EventType.OPENED, "ace", provider_event_id="again", message_uuid=rows[0].message_uuid)])
     assert {event.delivery_id for event in DeliveryEvent.objects.all()} == {row.pk for row in rows}
     counter = EventDailyCount.objects.get(campaign_run_id=run.pk, event_type=EventType.OPENED)
