@@ -34,7 +34,7 @@ class TrackedLink(models.Model):
     url = models.TextField("address", help_text="Where the link leads.")
     url_hash = models.CharField("address fingerprint", max_length=64, unique=True,
                                 help_text="SHA-256 of the address, to find it again quickly.")
-    created_at = models.DateTimeField("first seen", auto_now_add=True)
+    created_at = models.DateTimeField("first seen", auto_now_add=True, help_text="When ACE first saw this link.")
 
     class Meta:
         verbose_name = "tracked link"
@@ -51,7 +51,8 @@ class DeliveryEvent(models.Model):
         DeliveryLog, null=True, blank=True, on_delete=models.CASCADE, related_name="events",
         verbose_name="delivery log entry",
         help_text="The message this event is about. Empty when no sent message could be found for it.")
-    event_type = models.CharField("event", max_length=20, choices=EventType.choices, db_index=True)
+    event_type = models.CharField("event", max_length=20, choices=EventType.choices, db_index=True,
+                                  help_text="What happened.")
     occurred_at = models.DateTimeField("time", db_index=True, help_text="When it happened, as the provider says.")
     received_at = models.DateTimeField("received", auto_now_add=True, help_text="When ACE recorded it.")
     provider = models.CharField("source", max_length=40,
@@ -67,12 +68,14 @@ class DeliveryEvent(models.Model):
                              help_text="For clicks: the link (from ACE's tracking or the provider's report).")
     description = models.TextField("details", blank=True,
                                    help_text="The receiving server's answer or the provider's explanation.")
-    user_agent = models.CharField("user agent", max_length=500, blank=True)
+    user_agent = models.CharField("user agent", max_length=500, blank=True,
+                                  help_text="The program that opened or clicked, as it named itself.")
     machine = models.BooleanField(
         "machine", default=False,
         help_text="An open or click made by software (Apple Mail Privacy Protection, a security scanner), not by "
                   "the person. Counted apart from people.")
-    machine_reason = models.CharField("why machine", max_length=100, blank=True)
+    machine_reason = models.CharField("why machine", max_length=100, blank=True,
+                                      help_text="Why ACE took this open or click for a machine's.")
     raw = models.JSONField("raw payload", null=True, blank=True,
                            help_text="What the provider sent, kept for ACE_EVENTS_RAW_PAYLOAD_DAYS days.")
 
@@ -93,15 +96,18 @@ class DeliveryEvent(models.Model):
 class EventDailyCount(models.Model):
     """Events per day x campaign run x message type x language x event type (what reports read)."""
 
-    day = models.DateField("day (UTC)")
+    day = models.DateField("day (UTC)", help_text="The day the events happened (UTC).")
     campaign_run_id = models.BigIntegerField("campaign run id", default=0, help_text="0: not from a campaign run.")
     message_type_id = models.BigIntegerField("message type id", default=0, help_text="0: not in the admin.")
-    language = models.CharField("language", max_length=20, blank=True)
-    event_type = models.CharField("event", max_length=20, choices=EventType.choices)
-    events = models.PositiveBigIntegerField("events by people", default=0)
+    language = models.CharField("language", max_length=20, blank=True,
+                                help_text="The messages' language ('': unknown).")
+    event_type = models.CharField("event", max_length=20, choices=EventType.choices, help_text="What happened.")
+    events = models.PositiveBigIntegerField("events by people", default=0,
+                                            help_text="Events not flagged as a machine's.")
     unique_messages = models.PositiveBigIntegerField(
         "messages", default=0, help_text="Messages with at least one such event by a person (first one counted).")
-    machine_events = models.PositiveBigIntegerField("events by machines", default=0)
+    machine_events = models.PositiveBigIntegerField("events by machines", default=0,
+                                                    help_text="Opens and clicks by privacy proxies and link scanners.")
 
     class Meta:
         verbose_name = "daily event count"
@@ -119,13 +125,18 @@ class EventDailyCount(models.Model):
 class LinkDailyCount(models.Model):
     """Clicks per day x campaign run x message type x link."""
 
-    day = models.DateField("day (UTC)")
-    campaign_run_id = models.BigIntegerField("campaign run id", default=0)
-    message_type_id = models.BigIntegerField("message type id", default=0)
-    link = models.ForeignKey(TrackedLink, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    clicks = models.PositiveBigIntegerField("clicks by people", default=0)
-    unique_clicks = models.PositiveBigIntegerField("messages clicked", default=0)
-    machine_clicks = models.PositiveBigIntegerField("clicks by machines", default=0)
+    day = models.DateField("day (UTC)", help_text="The day the events happened (UTC).")
+    campaign_run_id = models.BigIntegerField("campaign run id", default=0, help_text="0: not from a campaign run.")
+    message_type_id = models.BigIntegerField("message type id", default=0, help_text="0: not in the admin.")
+    link = models.ForeignKey(TrackedLink, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                             help_text="The link clicked.")
+    clicks = models.PositiveBigIntegerField("clicks by people", default=0,
+                                            help_text="Clicks not flagged as a machine's.")
+    unique_clicks = models.PositiveBigIntegerField("messages clicked", default=0,
+                                                   help_text="Messages whose reader clicked this link (first click "
+                                                             "counted).")
+    machine_clicks = models.PositiveBigIntegerField("clicks by machines", default=0,
+                                                    help_text="Clicks by link scanners.")
 
     class Meta:
         verbose_name = "daily link count"
