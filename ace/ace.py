@@ -168,11 +168,16 @@ def _invalid_for(plan, msg) -> InvalidMessageError | None:
 
 
 @functools.cache
+def _callables(setting: str) -> tuple:
+    """The callables a setting names by dotted path (cached until a setting changes)."""
+    return callables(setting)
+
+
+on_reload(_callables.cache_clear)
+
+
 def _preparers() -> tuple:
-    return callables("ACE_MESSAGE_PREPARERS")
-
-
-on_reload(_preparers.cache_clear)
+    return _callables("ACE_MESSAGE_PREPARERS")
 
 
 def prepare(msg) -> None:
@@ -189,10 +194,23 @@ def prepare(msg) -> None:
         preparer(msg)
 
 
+def process_outgoing(channel, msg, rendered) -> None:
+    """Run every ``ACE_OUTGOING_PROCESSORS`` callable, in order, on a message rendered for sending.
+
+    A processor is ``processor(channel, message, rendered_message) -> None``; it may change the rendered
+    parts in place (rewrite links for click tracking, add an open pixel...). It runs for real sends only (not
+    for previews), after rendering and ``ACE_RENDERED_MESSAGE_PROCESSORS`` (which finish the content wherever
+    it is rendered) and before delivery; an exception is that message's rendering error.
+    """
+    for processor in _callables("ACE_OUTGOING_PROCESSORS"):
+        processor(channel, msg, rendered)
+
+
 def _render_and_deliver(channel, msg, deliver_step) -> DeliveryOutcome:
     # The logging adapters below are built only on failure: a send that works logs nothing.
     try:
         rendered = presentation.render(channel, msg)
+        process_outgoing(channel, msg, rendered)
     except TemplateDoesNotExist as error:
         msg.report("template_error", "Unable to send message because template not found\n" + str(error))
         return DeliveryOutcome(msg, channel.channel_type, DeliveryStatus.TEMPLATE_MISSING, channel_name=channel.name,

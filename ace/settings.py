@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     # rendering, in order: each may change the rendered message (inline CSS, rewrite links) and return it
     # (None keeps it). See ace.presentation.process_rendered().
     "ACE_RENDERED_MESSAGE_PROCESSORS": [],
+    # Dotted paths of callables ``processor(channel, message, rendered)`` run by ace.send() on each rendered
+    # message just before delivery, for real sends only (never previews): per-delivery changes such as
+    # click-tracking links. See ace.ace.process_outgoing().
+    "ACE_OUTGOING_PROCESSORS": [],
     # Delivery: how long a message without expiration_time may keep retrying, in seconds (edx-ace's
     # default; retries never go on past ace.delivery.MAX_EXPIRATION_DELAY, 5 minutes, either), and the
     # most attempts one ace.send() makes on one channel.

@@ -11,6 +11,7 @@ from django.db.models import Q
 from ace_admin.campaigns import admin as campaigns_admin  # noqa: F401  (audiences, campaigns, runs)
 from ace_admin.content import admin as content_admin  # noqa: F401  (message types, templates, history)
 from ace_admin.content import assets_admin  # noqa: F401  (snippets, images)
+from ace_admin.events import admin as events_admin  # noqa: F401  (delivery events: bounces, opens, clicks)
 from ace_admin.models import DeliveryLog
 from ace_admin.privacy import admin as privacy_admin  # noqa: F401  (opt-outs, suppressions, erasure)
 from ace_admin.privacy.masking import MaskedAddressesMixin, add_masked_displays

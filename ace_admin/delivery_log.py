@@ -76,6 +76,7 @@ def _identity(message) -> dict:
         "recipient_address": ((recipient.email_address or "") if recipient is not None else "").strip().lower(),
         "transactional": message_types.is_transactional(message, info),
         "is_test": bool((message.options or {}).get("is_test")),
+        "language": message.language or "",
     }
 
 
@@ -85,6 +86,7 @@ def _outcome_columns(outcome) -> dict:
         "channel_name": outcome.channel_name or "", "status": outcome.status.value,
         "policy": _policy_text(outcome)[:500], "error": _error_text(outcome), "attempts": outcome.attempts,
         "finished_at": outcome.finished_at,
+        "provider_message_id": str((outcome.details or {}).get("provider_message_id") or ""),
     }
 
 

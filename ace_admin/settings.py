@@ -61,6 +61,29 @@ SETTINGS: dict[str, Setting] = {
     "ACE_CAMPAIGN_PREFLIGHT": Setting(True, "render each run's message for a sample of its audience before it starts "
                                             "and block it on a template error or a missing variable; `False`: no "
                                             "check (not for production)"),
+    # Events after sending: bounces, complaints, opens, clicks (events wing).
+    "ACE_EVENTS_RAW_PAYLOAD_DAYS": Setting(30, "days an event keeps the provider's raw payload (`ace_purge_events`)"),
+    "ACE_EVENTS_SOFT_BOUNCE_LIMIT": Setting(3, "soft bounces of one address within the window that suppress it"),
+    "ACE_EVENTS_SOFT_BOUNCE_WINDOW_DAYS": Setting(7, "the window in which soft bounces are counted, in days"),
+    "ACE_EVENTS_SOFT_BOUNCE_SUPPRESS_DAYS": Setting(14, "days an address stays suppressed after repeated soft bounces"),
+    "ACE_BOUNCE_DOMAIN": Setting("", "domain of the per-message envelope sender (VERP) over SMTP, e.g. "
+                                     "`bounces.example.org`; empty: no VERP (the From address gets the bounces)"),
+    "ACE_BOUNCE_LOCAL_PART": Setting("bounces", "local part before `+token` of the envelope sender"),
+    "ACE_BOUNCE_WEBHOOK_SECRET": Setting("", "`user:password` for HTTP basic auth on the raw-MIME bounce endpoint "
+                                             "`/ace/events/bounces/`; empty: the endpoint is off"),
+    "ACE_TRACKING_DEFAULT": Setting(False, "ACE's own open/click tracking for message types set to 'as category' "
+                                           "whose category is not listed below (never for transactional ones)"),
+    "ACE_TRACKING_CATEGORIES": Setting([], "categories whose message types are tracked by default"),
+    "ACE_TRACKING_SCANNER_SECONDS": Setting(10, "a click this soon after sending is taken for a security scanner"),
+    "ACE_TRACKING_MACHINE_USER_AGENTS": Setting(
+        ["barracuda", "proofpoint", "mimecast", "symantec", "messagelabs", "forcepoint", "trendmicro",
+         "cisco", "ironport", "fortiguard", "safelinks", "bot", "crawler", "spider", "python-requests", "curl/",
+         "wget", "go-http-client", "headlesschrome"],
+        "lower-case user-agent fragments of link scanners and prefetchers (opens/clicks flagged as machine)"),
+    "ACE_TRACKING_MACHINE_NETWORKS": Setting(["17.0.0.0/8"], "IP networks whose opens are machine opens (Apple "
+                                                              "Mail Privacy Protection fetches from Apple's 17/8)"),
+    "ACE_TRACKING_FLUSH_SECONDS": Setting(1.0, "opens and clicks are buffered in the web process and written at "
+                                               "most this many seconds later, in one bulk insert"),
 }
 
 #: Setting name -> default.

@@ -168,10 +168,21 @@ ACE_CHANNEL_ROUTERS = ["ace_admin.rules.routing.DatabaseRouter"]
 ACE_MESSAGE_PREPARERS = [
     "ace_admin.rules.defaults.apply_message_type_defaults",
     "ace_admin.privacy.links.prepare_message",
+    # ACE's Message-ID on every email, and the VERP envelope sender when ACE_BOUNCE_DOMAIN is set.
+    "ace_admin.events.verp.prepare_message",
 ]
-# Send-time finishing of every rendered message: CSS inlined for email clients, the text part kept in step
-# with HTML edited in the admin.
+# Send-time finishing of every rendered message (previews included): CSS inlined for email clients, the text
+# part kept in step with HTML edited in the admin.
 ACE_RENDERED_MESSAGE_PROCESSORS = ["ace_admin.content.email_ready.finish_email"]
+# Just before delivery, real sends only: ACE's own open/click tracking for the message types that want it.
+ACE_OUTGOING_PROCESSORS = ["ace_admin.events.tracking.process_email"]
+# django-anymail (EMAIL_BACKEND = "anymail.backends.<esp>.EmailBackend"): the ESP's credentials and the basic-auth
+# secret its webhooks must present ("user:password"); see the README's table per ESP.
+ANYMAIL = json.loads(env_str("ANYMAIL", "") or "{}")  # JSON, e.g. {"MAILGUN_API_KEY": "..."}
+if os.environ.get("ANYMAIL_WEBHOOK_SECRET"):
+    ANYMAIL["WEBHOOK_SECRET"] = os.environ["ANYMAIL_WEBHOOK_SECRET"]
+ACE_BOUNCE_DOMAIN = env_str("ACE_BOUNCE_DOMAIN", "")
+ACE_BOUNCE_WEBHOOK_SECRET = env_str("ACE_BOUNCE_WEBHOOK_SECRET", "")
 ACE_PUBLIC_BASE_URL = env_str("ACE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # "Send a test" in the preview: test messages one staff user may send per hour (counted in CACHES).
 ACE_TEST_SEND_LIMIT_PER_HOUR = env_int("ACE_TEST_SEND_LIMIT_PER_HOUR", 20)

@@ -42,3 +42,4 @@ if os.environ.get("ACE_TEST_SHARED_CACHE_DIR"):  # noqa: F405
 if os.environ.get("ACE_TEST_SQLITE_PATH") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES = copy.deepcopy(DATABASES)  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.environ["ACE_TEST_SQLITE_PATH"]}  # noqa: F405
+ACE_TRACKING_FLUSH_SECONDS = 0  # opens and clicks written in the request (tests/events drive the buffer)

@@ -71,8 +71,17 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
     def check_message(self, message) -> None:
         self.check_recipient_and_sender(message)
 
-    def deliver(self, message, rendered_message) -> None:
+    def deliver(self, message, rendered_message) -> dict | None:
+        """Send the email; returns ``{"provider_message_id": ...}`` when the backend reports the provider's id
+        (django-anymail's ``anymail_status.message_id``), so the delivery log can match the provider's events."""
         email = self.build_email(message, rendered_message)
+        envelope_sender = message.options.get("envelope_sender")
+        if envelope_sender:
+            # SMTP's MAIL FROM (the Return-Path, where bounces go) is Django's from_email; the From header stays.
+            email.extra_headers["From"] = email.from_email
+            email.from_email = envelope_sender
+        # django-anymail sends ``metadata`` to the provider, which hands it back with each event.
+        email.metadata = {"ace_message_id": str(message.uuid)}
         try:
             email.connection = self._batch_connection()
             email.send(fail_silently=False)
@@ -95,6 +104,15 @@ class DjangoEmailChannel(EmailChannelMixin, Channel):
         except (ConnectionError, TimeoutError, OSError) as error:  # refused, reset, unreachable: try again later
             self._drop_batch_connection()
             raise RecoverableChannelDeliveryError(f"SMTP connection failed: {error}", self._retry_time())
+        return self._provider_details(email)
+
+    @staticmethod
+    def _provider_details(email) -> dict | None:
+        status = getattr(email, "anymail_status", None)
+        message_id = getattr(status, "message_id", None)
+        if isinstance(message_id, set):  # one id per recipient: ACE sends to one recipient
+            message_id = next(iter(message_id), None) if len(message_id) == 1 else None
+        return {"provider_message_id": str(message_id)} if message_id not in (None, "") else None
 
     def _batch_connection(self):
         """The open connection of the current ``batch()``, reopened if the server dropped it, else None.

@@ -10,18 +10,19 @@ class MessageTypeInfo:
     """What sending needs to know about a ``MessageType`` row, kept in memory."""
 
     __slots__ = ("pk", "app_label", "name", "category", "transactional", "enabled", "from_address", "reply_to",
-                 "archived")
+                 "archived", "engagement_tracking")
 
     def __init__(self, pk, app_label, name, category, transactional, enabled, from_address="", reply_to="",
-                 archived=False):
+                 archived=False, engagement_tracking=""):
         self.pk, self.app_label, self.name = pk, app_label, name
         self.category, self.transactional, self.enabled = category, transactional, enabled
         self.from_address, self.reply_to, self.archived = from_address, reply_to, archived
+        self.engagement_tracking = engagement_tracking
 
 
 def _load_message_types() -> dict:
     fields = ("pk", "app_label", "name", "category", "transactional", "enabled", "from_address", "reply_to",
-              "archived")
+              "archived", "engagement_tracking")
     return {(row[1], row[2]): MessageTypeInfo(*row) for row in MessageType.objects.values_list(*fields)}
 
 

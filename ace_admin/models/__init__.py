@@ -6,6 +6,7 @@
 - ``log``: the delivery log
 - ``assets``: snippets (reusable template blocks) and uploaded images
 - ``publishing``: the publishing audit trail
+- ``events``: what happened after sending (delivered, bounced, opened...) and the daily counters reports read
 - ``campaigns``: audiences, campaigns, their runs and batches, the shared rate-limit slots
 
 Import models from here (``from ace_admin.models import Template``); the modules are an implementation detail.
@@ -32,6 +33,7 @@ from ace_admin.models.content import (
     TemplateRevision,
     normalize_language,
 )
+from ace_admin.models.events import DeliveryEvent, EventDailyCount, EventType, LinkDailyCount, TrackedLink
 from ace_admin.models.log import DeliveryLog
 from ace_admin.models.privacy import OptOut, Suppression, identity_hash
 from ace_admin.models.publishing import PublishingEvent
@@ -39,8 +41,8 @@ from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
-    "CampaignRun", "ChannelRoute", "DeliveryLog", "ImageAsset", "MessageType", "OptOut", "PolicyRule",
-    "PreflightOverride", "PublishingEvent", "QuietHours", "RateLimitSlot", "Snippet", "StampingModel",
-    "StampingQuerySet", "Suppression", "TaskDelivery", "Template", "TemplateRevision", "identity_hash",
-    "normalize_language"
+    "CampaignRun", "ChannelRoute", "DeliveryEvent", "DeliveryLog", "EventDailyCount", "EventType", "ImageAsset",
+    "LinkDailyCount", "MessageType", "OptOut", "PolicyRule", "PreflightOverride", "PublishingEvent", "QuietHours",
+    "RateLimitSlot", "Snippet", "StampingModel", "StampingQuerySet", "Suppression", "TaskDelivery", "Template",
+    "TemplateRevision", "TrackedLink", "identity_hash", "normalize_language"
 ]

@@ -48,6 +48,14 @@ class MessageType(StampingModel):
         "transactional", default=False,
         help_text="A message people must receive because of something they did (password reset, receipt). "
                   "Transactional messages ignore opt-outs and frequency caps.")
+    TRACKING_DEFAULT, TRACKING_ON, TRACKING_OFF = "", "on", "off"
+    engagement_tracking = models.CharField(
+        "open and click tracking", max_length=3, blank=True,
+        choices=[(TRACKING_DEFAULT, "As its category (off for transactional messages)"),
+                 (TRACKING_ON, "On: ACE counts opens and clicks"), (TRACKING_OFF, "Off")],
+        help_text="Whether ACE adds an invisible image and rewrites links to count opens and clicks of this "
+                  "message (for delivery services that report none themselves). Unsubscribe links are never "
+                  "rewritten.")
     enabled = models.BooleanField(
         "enabled", default=True,
         help_text="Untick to stop sending this message entirely; the delivery log records each message not sent.")

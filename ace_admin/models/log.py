@@ -64,6 +64,10 @@ class DeliveryLog(models.Model):
     created_at = models.DateTimeField("time", auto_now_add=True, db_index=True, help_text="When it was sent.")
     finished_at = models.DateTimeField("finished", null=True, blank=True,
                                        help_text="When delivery finished (succeeded or gave up).")
+    language = models.CharField("language", max_length=20, blank=True, help_text="The message's language.")
+    provider_message_id = models.CharField(
+        "provider's message id", max_length=255, blank=True, db_index=True,
+        help_text="The id the email service gave the message when it accepted it; its events carry it.")
     campaign_run = models.ForeignKey(
         "CampaignRun", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries",
         verbose_name="campaign run", help_text="The campaign run that sent it, if any.")

@@ -7,6 +7,7 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from ace_admin.models.content import MessageType
 
@@ -14,7 +15,8 @@ from ace_admin.models.content import MessageType
 class OptOut(models.Model):
     """A person who asked not to receive some messages (a category, one message type, or all marketing)."""
 
-    SOURCE_CHOICES = [("admin", "Entered in the admin"), ("import", "Imported"), ("unsubscribe", "Unsubscribe link")]
+    SOURCE_CHOICES = [("admin", "Entered in the admin"), ("import", "Imported"), ("unsubscribe", "Unsubscribe link"),
+                      ("provider", "Unsubscribed at the email service")]
 
     lms_user_id = models.CharField(
         "user id", max_length=64, blank=True, db_index=True,
@@ -36,6 +38,9 @@ class OptOut(models.Model):
     source = models.CharField(
         "source", max_length=20, choices=SOURCE_CHOICES, default="admin", help_text="How this opt-out was recorded.")
     created_at = models.DateTimeField("recorded", auto_now_add=True, help_text="When the person opted out.")
+    event = models.ForeignKey(
+        "DeliveryEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="evidence", help_text="The provider's unsubscribe event that recorded this opt-out, if any.")
 
     class Meta:
         verbose_name = "opt-out"
@@ -95,15 +100,24 @@ def identity_hash(value) -> str:
     return hashlib.sha256(str(value).strip().lower().encode("utf-8")).hexdigest()
 
 
+class SuppressionQuerySet(models.QuerySet):
+    def in_force(self):
+        """Suppressions neither lifted by staff nor ended by themselves (temporary ones)."""
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now()),
+                           lifted_at__isnull=True)
+
+
 class Suppression(models.Model):
     """An address that receives no more non-transactional messages: it bounced for good, or the person was erased."""
 
     REASON_BOUNCE = "bounce"
     REASON_COMPLAINT = "complaint"
+    REASON_SOFT_BOUNCE = "soft_bounce"
     REASON_ERASED = "erased"
     REASON_MANUAL = "manual"
     REASON_CHOICES = [
         (REASON_BOUNCE, "Delivery failed for good (address does not exist or refuses mail)"),
+        (REASON_SOFT_BOUNCE, "Delivery failed again and again for now (full mailbox...): suppressed for a while"),
         (REASON_COMPLAINT, "The person reported a message as spam"),
         (REASON_ERASED, "Personal data erased on request (only a fingerprint is kept)"),
         (REASON_MANUAL, "Added by staff"),
@@ -130,12 +144,20 @@ class Suppression(models.Model):
         help_text="Where this came from: the delivery service that reported the failure, 'admin' or 'erasure'.")
     created_at = models.DateTimeField("suppressed since", auto_now_add=True, db_index=True,
                                       help_text="When the address was suppressed.")
+    event = models.ForeignKey(
+        "DeliveryEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name="evidence", help_text="The bounce or complaint that caused this suppression, with its raw report.")
+    expires_at = models.DateTimeField(
+        "ends", null=True, blank=True,
+        help_text="When a temporary suppression (repeated soft bounces) ends by itself. Empty: until lifted.")
     lifted_at = models.DateTimeField(
         "lifted", null=True, blank=True,
         help_text="When staff lifted the suppression. Empty while it is in force.")
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name="lifted by", help_text="Who lifted the suppression.")
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "suppressed address"
@@ -157,4 +179,4 @@ class Suppression(models.Model):
 
     @property
     def in_force(self) -> bool:
-        return self.lifted_at is None
+        return self.lifted_at is None and (self.expires_at is None or self.expires_at > timezone.now())

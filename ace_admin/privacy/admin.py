@@ -14,6 +14,7 @@ from import_export import resources
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from ace_admin.content.resources import OptOutResource
+from ace_admin.events.admin import evidence_link
 from ace_admin.importing import SafeCSV, SafeImportExportMixin
 from ace_admin.models import OptOut, Suppression, identity_hash
 from ace_admin.privacy import suppression
@@ -96,9 +97,10 @@ class SuppressionAdmin(MaskedAddressesMixin, ExportMixin, admin.ModelAdmin):
     list_filter = [InForceFilter, "reason", "source", "created_at"]
     search_fields = ["email", "details", "source"]
     date_hierarchy = "created_at"
-    readonly_fields = ["address_hash", "user_id_hash", "created_at", "lifted_at", "lifted_by"]
-    fields = ["email", "reason", "details", "source", "address_hash", "user_id_hash", "created_at", "lifted_at",
-              "lifted_by"]
+    readonly_fields = ["address_hash", "user_id_hash", "created_at", "lifted_at", "lifted_by", "evidence",
+                       "expires_at"]
+    fields = ["email", "reason", "details", "source", "evidence", "expires_at", "address_hash", "user_id_hash",
+              "created_at", "lifted_at", "lifted_by"]
     actions = ["lift", "erase"]
     change_list_template = "admin/ace_admin/privacy/suppression_change_list.html"
 
@@ -121,7 +123,11 @@ class SuppressionAdmin(MaskedAddressesMixin, ExportMixin, admin.ModelAdmin):
 
     @admin.display(description="in force", boolean=True)
     def in_force(self, obj):
-        return obj.lifted_at is None
+        return obj.in_force
+
+    @admin.display(description="evidence")
+    def evidence(self, obj):
+        return evidence_link(obj.event)
 
     def get_search_results(self, request, queryset, search_term):
         # An erased address is found again by its fingerprint: staff can check whether someone is suppressed.
@@ -199,9 +205,13 @@ class OptOutAdmin(MaskedAddressesMixin, SafeImportExportMixin, ImportExportMixin
     list_display = ["email", "lms_user_id", "category", "message_type_display", "source", "created_at"]
     list_filter = ["source", "category", "app_label", "message_name", "created_at"]
     search_fields = ["email", "lms_user_id", "category", "app_label", "message_name"]
-    fields = ["lms_user_id", "email", "category", "app_label", "message_name", "source", "created_at"]
-    readonly_fields = ["created_at"]
+    fields = ["lms_user_id", "email", "category", "app_label", "message_name", "source", "evidence", "created_at"]
+    readonly_fields = ["created_at", "evidence"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="evidence")
+    def evidence(self, obj):
+        return evidence_link(obj.event)
 
     @admin.display(description="message type", ordering="message_name")
     def message_type_display(self, obj):

@@ -57,8 +57,10 @@ def permanent_address_failure(error: BaseException | None, channel_name: str = "
     return None
 
 
-def suppress(email: str, *, reason: str, details: str = "", source: str = ""):
-    """Suppress ``email`` (idempotent: an address suppressed already keeps its first entry)."""
+def suppress(email: str, *, reason: str, details: str = "", source: str = "", event=None, expires_at=None):
+    """Suppress ``email`` (idempotent: an address suppressed already keeps its first entry, except that a
+    permanent suppression replaces a temporary one). ``event``: the bounce or complaint it rests on;
+    ``expires_at``: when a temporary suppression ends by itself."""
     email = (email or "").strip().lower()
     if not email:
         return None
@@ -66,11 +68,16 @@ def suppress(email: str, *, reason: str, details: str = "", source: str = ""):
     # An address longer than the column is kept as its fingerprint only (it still matches by hash).
     stored = email if len(email) <= Suppression._meta.get_field("email").max_length else ""
     with transaction.atomic():  # a savepoint: never breaks the transaction of the code that sent
-        existing = Suppression.objects.filter(address_hash=address_hash, lifted_at__isnull=True).first()
+        existing = Suppression.objects.in_force().filter(address_hash=address_hash).first()
         if existing is not None:
+            if existing.expires_at is not None and expires_at is None:
+                existing.expires_at, existing.reason, existing.event = None, reason, event
+                existing.details, existing.source = details[:2000], source[:100]
+                existing.save(update_fields=["expires_at", "reason", "event", "details", "source"])
             return existing
         return Suppression.objects.create(email=stored, address_hash=address_hash, reason=reason,
-                                          details=details[:2000], source=source[:100])
+                                          details=details[:2000], source=source[:100], event=event,
+                                          expires_at=expires_at)
 
 
 def lift(queryset, user=None) -> int:

@@ -145,7 +145,7 @@ class DatabasePolicy(Policy):
         opt_outs = OptOut.objects.filter(who & what).order_by().annotate(
             k=Value(0, output_field=IntegerField()), a=F("category"), b=F("message_name")).values_list(
             "pk", "k", "a", "b")
-        suppressions = Suppression.objects.filter(hashes, lifted_at__isnull=True).order_by().annotate(
+        suppressions = Suppression.objects.in_force().filter(hashes).order_by().annotate(
             k=Value(1, output_field=IntegerField()), a=F("reason"),
             b=Value("", output_field=CharField())).values_list("pk", "k", "a", "b")
         return sorted(opt_outs.union(suppressions, all=True), key=lambda row: (row[1], row[0]))
@@ -203,8 +203,8 @@ class _Prefetched:
                 if key[1]:
                     self.opt_outs.setdefault(key, []).append(row)
         self.suppressions: dict[str, list] = {}
-        for pk, address_hash, user_id_hash, reason in Suppression.objects.filter(
-                Q(address_hash__in=hashes) | Q(user_id_hash__in=hashes), lifted_at__isnull=True).values_list(
+        for pk, address_hash, user_id_hash, reason in Suppression.objects.in_force().filter(
+                Q(address_hash__in=hashes) | Q(user_id_hash__in=hashes)).values_list(
                 "pk", "address_hash", "user_id_hash", "reason"):
             for key in {address_hash, user_id_hash} - {""}:
                 self.suppressions.setdefault(key, []).append((pk, reason))

@@ -1,4 +1,5 @@
-"""ACE_RENDERED_MESSAGE_PROCESSORS: the engine's hook that finishes a rendered message before delivery."""
+"""ACE_RENDERED_MESSAGE_PROCESSORS (finish a rendered message wherever it is rendered) and ACE_OUTGOING_PROCESSORS
+(change it just before delivery, on real sends only)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
-from ace import presentation
+from ace import presentation, send
 from ace.presentation import render
-from tests.ace.channels import RecordingEmailChannel, RecordingPushChannel
+from tests.ace.channels import RecordingEmailChannel, RecordingPushChannel, enabled_channels
 from tests.ace.helpers import make_message
+
+# The project renders through ace_admin's database loader: these tests read the (empty) database.
+pytestmark = pytest.mark.django_db
 
 SEEN = []
 
@@ -62,3 +66,29 @@ def test_a_path_that_cannot_be_imported_is_a_configuration_error(settings):
     settings.ACE_RENDERED_MESSAGE_PROCESSORS = ["no.such.module.processor"]
     with pytest.raises(ImproperlyConfigured, match="ACE_RENDERED_MESSAGE_PROCESSORS"):
         render(RecordingEmailChannel(), make_message())
+
+
+def shout_email(channel, message, rendered):
+    return shout(channel, message, rendered) if hasattr(rendered, "subject") else None
+
+
+def tag_link(channel, message, rendered):
+    SEEN.append(("outgoing", channel.channel_type.value))
+    if hasattr(rendered, "body_html"):
+        rendered.body_html += "<!-- tracked -->"
+
+
+def test_outgoing_processors_run_on_sends_after_the_rendered_ones_never_on_a_render(settings):
+    settings.ACE_RENDERED_MESSAGE_PROCESSORS = [f"{__name__}.shout_email"]
+    settings.ACE_OUTGOING_PROCESSORS = [f"{__name__}.tag_link"]
+    message = make_message(context={"first_name": "Ann"})
+    previewed = render(RecordingEmailChannel(), message)
+    assert "tracked" not in previewed.body_html and SEEN == [("email", message.name, "en", True)]
+
+    SEEN.clear()
+    email, push = RecordingEmailChannel(), RecordingPushChannel()
+    with enabled_channels(email=email, push=push):
+        send(make_message(context={"first_name": "Ann"}))
+    [(_, delivered)] = email.delivered
+    assert delivered.subject.startswith("HELLO ANN") and delivered.body_html.endswith("<!-- tracked -->")
+    assert [entry for entry in SEEN if entry[0] == "outgoing"] == [("outgoing", "email"), ("outgoing", "push")]
