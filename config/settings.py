@@ -243,6 +243,28 @@ CKEDITOR_CONFIGS = {
         "autoParagraph": False,
         "forcePasteAsPlainText": False,
     },
+    # The visual editor for template fragments (ace_admin.content.widgets.TemplateEditor): merge tags are
+    # chips and {% if %}/{% for %} sections are boxes (the `acetags` plugin in template_editor.js); no
+    # Source button: template syntax is edited in the source editor, which is lossless.
+    "ace_visual": {
+        "toolbar": [
+            ["Undo", "Redo"],
+            ["Bold", "Italic", "Underline", "-", "RemoveFormat"],
+            ["NumberedList", "BulletedList", "-", "JustifyLeft", "JustifyCenter"],
+            ["Link", "Unlink", "Image", "Table", "HorizontalRule"],
+            ["Format"],
+            ["Maximize", "ShowBlocks"],
+        ],
+        "height": 450,
+        "width": "100%",
+        "allowedContent": True,
+        "fullPage": False,
+        "entities": False,
+        "fillEmptyBlocks": False,
+        "autoParagraph": False,
+        "extraPlugins": "widget,acetags",
+        "removePlugins": "sourcearea,elementspath,magicline",
+    },
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # an import with any bad row saves nothing
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

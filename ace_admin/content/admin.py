@@ -365,6 +365,8 @@ class TemplateAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMixin,
             "change_sending": can_change_sending(request), "publish": can_publish(request)}}
 
     def save_model(self, request, obj, form, change):
+        if change and not form.has_changed():
+            return  # an untouched save writes nothing and records no version
         if not change and not can_publish(request):
             obj.published = False  # an editor's new template is a draft until a manager publishes it
         obj.save(author=request.user)
