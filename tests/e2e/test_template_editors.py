@@ -100,7 +100,10 @@ def type_word(page, field, source: str) -> str:  # noqa: F811
             texts.push([node, 0, node.data.slice(0, 12)]);  // the start of an element's text
         }
         return texts.map(t => t[2]); }""", root)
-    snippet = next(t for t in found if source.count(t) == 1)
+    # Texts in the DOM are decoded (entities, collapsed spaces): the source is searched for their first word.
+    unique = [t for t in found if source.count(re.match(r"[^\W\d_]{3,}", t).group(0)) == 1]
+    assert unique, (found, source)
+    snippet = unique[0]
     page.evaluate("""([root, snippet]) => { const ck = document.querySelector(root).aceEditor.ckeditor();
         ck.focus(); const body = ck.editable().$;
         const walker = body.ownerDocument.createTreeWalker(body, NodeFilter.SHOW_TEXT); let node;
@@ -109,7 +112,7 @@ def type_word(page, field, source: str) -> str:  # noqa: F811
             const range = ck.createRange(); range.setStart(new CKEDITOR.dom.text(node), at); range.collapse(true);
             ck.getSelection().selectRanges([range]); return; } } }""", [root, snippet])
     page.keyboard.type(WORD)
-    index = source.replace("\r\n", "\n").index(snippet.replace("\r\n", "\n"))
+    index = source.replace("\r\n", "\n").index(re.match(r"[^\W\d_]{3,}", snippet).group(0))
     return with_word(source, index)
 
 
