@@ -331,7 +331,7 @@ def merge_edit(shown: str, initial: str, edited: str) -> str:
         a0, a1 = _at(a_tokens, i1, initial), _at(a_tokens, i2, initial)
         blocks.append((op, a0, a1, _at(s_tokens, j1, shown), _at(s_tokens, j2, shown)))
     shown_start, shown_end = len(shown), 0
-    for op, a0, a1, s0, s1 in blocks:  # where the change starts, in `shown` (widened to a whole block if unequal)
+    for op, a0, a1, s0, _s1 in blocks:  # where the change starts, in `shown` (widened to a whole block if unequal)
         if a0 <= start < a1:
             shown_start, start = (s0 + start - a0, start) if op == "equal" else (s0, a0)
             break

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ckeditor.widgets import CKEditorWidget
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.templatetags.static import static
 
 from ace_admin.content import editors
@@ -95,3 +96,15 @@ class TemplateEditor(forms.Textarea):
 def is_html_part(name: str, part: str = "") -> bool:
     """Whether the template is HTML rather than text."""
     return editors.is_html_name(part or name or "")
+
+
+def posted_source(data, name: str) -> str:
+    """The template text a form post carries in field ``name``, whichever editor posted it (for previews of
+    unsaved edits; a visual edit whose logic check fails previews as the editor showed it)."""
+    value = TemplateEditor().value_from_datadict(data, {}, name)
+    if not isinstance(value, VisualSubmission):
+        return _lf(value)
+    try:
+        return editors.accept_visual(value.source, value.initial, value.edited)
+    except (ValidationError, editors.NotVisual):
+        return editors.from_visual(value.edited)

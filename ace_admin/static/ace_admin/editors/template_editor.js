@@ -67,7 +67,7 @@
         });
         var line = errorLine(root);
         if (line && line <= cm.lineCount()) {
-          cm.addLineClass(line - 1, "background", "ace-error-line");
+          cm.addLineClass(line - 1, "wrap", "ace-error-line");
           var marker = document.createElement("span");
           marker.className = "ace-error-marker";
           marker.textContent = "●";
