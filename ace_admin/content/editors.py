@@ -312,35 +312,53 @@ def _token_offsets(text: str) -> list[tuple[str, int]]:
 
 
 def merge_edit(shown: str, initial: str, edited: str) -> str:
-    """Apply the change ``initial`` -> ``edited`` (two serialisations by the editor) to ``shown`` (what the
-    server gave the editor), so that what the user did not touch keeps its bytes."""
+    """Apply the changes ``initial`` -> ``edited`` (two serialisations by the editor) to ``shown`` (what the
+    server gave the editor), so that what the user did not touch keeps its bytes.
+
+    Each changed stretch is located in ``shown`` through a token alignment of ``initial`` with it; where the
+    editor had reformatted the markup around a change, the change is widened to that whole reformatted
+    stretch (the caller checks the result still says what the editor showed)."""
     if initial == edited:
         return shown
-    limit = min(len(initial), len(edited))
-    prefix = 0
-    while prefix < limit and initial[prefix] == edited[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and initial[-1 - suffix] == edited[-1 - suffix]:
-        suffix += 1
-    start, end = prefix, len(initial) - suffix  # the span of `initial` the user changed
-    a_tokens, s_tokens = _token_offsets(initial), _token_offsets(shown)
-    matcher = SequenceMatcher(None, [t for t, _ in a_tokens], [t for t, _ in s_tokens], autojunk=False)
-    blocks = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    a_tokens, b_tokens, s_tokens = _token_offsets(initial), _token_offsets(edited), _token_offsets(shown)
+    to_shown = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, [t for t, _ in a_tokens], [t for t, _ in s_tokens],
+                                              autojunk=False).get_opcodes():
+        to_shown.append((op, _at(a_tokens, i1, initial), _at(a_tokens, i2, initial), _at(s_tokens, j1, shown),
+                         _at(s_tokens, j2, shown)))
+
+    def locate(a0: int, a1: int) -> tuple[int, int, int, int]:
+        """(a0, a1) widened to whole unequal blocks, and where they fall in `shown`."""
+        s0, s1 = len(shown), 0
+        for op, b0, b1, t0, _t1 in to_shown:
+            if b0 <= a0 < b1:
+                s0, a0 = (t0 + a0 - b0, a0) if op == "equal" else (t0, b0)
+                break
+        for op, b0, b1, t0, t1 in to_shown:
+            if b0 < a1 <= b1:
+                s1, a1 = (t0 + a1 - b0, a1) if op == "equal" else (t1, b1)
+                break
+        return a0, a1, s0, max(s0, s1)
+
+    spans: list[tuple[int, int, int, int, int, int]] = []  # (a0, a1, b0, b1, s0, s1) of each change
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, [t for t, _ in a_tokens], [t for t, _ in b_tokens],
+                                              autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
         a0, a1 = _at(a_tokens, i1, initial), _at(a_tokens, i2, initial)
-        blocks.append((op, a0, a1, _at(s_tokens, j1, shown), _at(s_tokens, j2, shown)))
-    shown_start, shown_end = len(shown), 0
-    for op, a0, a1, s0, _s1 in blocks:  # where the change starts, in `shown` (widened to a whole block if unequal)
-        if a0 <= start < a1:
-            shown_start, start = (s0 + start - a0, start) if op == "equal" else (s0, a0)
+        b0, b1 = _at(b_tokens, j1, edited), _at(b_tokens, j2, edited)
+        while True:
+            wa0, wa1, s0, s1 = locate(a0, a1)
+            if spans and (wa0 < spans[-1][1] or s0 < spans[-1][5]):  # overlaps the previous change: one change
+                previous = spans.pop()
+                a0, b0 = previous[0], previous[2]
+                continue
             break
-    for op, a0, a1, s0, s1 in blocks:
-        if a0 < end <= a1:
-            shown_end, end = (s0 + end - a0, end) if op == "equal" else (s1, a1)
-            break
-    shown_end = max(shown_end, shown_start)
-    return shown[:shown_start] + edited[start:end + len(edited) - len(initial)] + shown[shown_end:]
+        spans.append((wa0, wa1, b0 - (a0 - wa0), b1 + (wa1 - a1), s0, s1))
+    merged = shown
+    for _a0, _a1, b0, b1, s0, s1 in reversed(spans):
+        merged = merged[:s0] + edited[b0:b1] + merged[s1:]
+    return merged
 
 
 def _at(tokens: list[tuple[str, int]], index: int, text: str) -> int:

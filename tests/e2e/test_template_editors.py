@@ -202,3 +202,53 @@ def test_message_type_page_untouched_save_and_one_word(admin_page, live_url, cor
         assert template.content == expected[pk], label
         assert template.revisions.count() == before[pk][1] + 1, label
     assert admin_page.log.errors == []
+
+
+def test_marketing_user_edits_the_newsletter_without_seeing_template_syntax(admin_page, live_url, demo_content):  # noqa: F811
+    body = Template.objects.get(name="demo/edx_ace/newsletter/email/body.html", language="fr")
+    before = body.content
+    admin_page.goto(live_url(f"/admin/ace_admin/template/{body.pk}/change/"))
+    assert wait_ready(admin_page, "content") == "visual"
+    frame = admin_page.frame_locator("iframe.cke_wysiwyg_frame")
+    # What the person sees: chips and labelled sections, no template syntax.
+    shown = frame.locator("body").inner_text()
+    assert "{{" not in shown and "{%" not in shown
+    assert frame.locator(".ace-tag", has_text="first_name").count() == 1
+    loop = frame.locator(".ace-section[data-ace-label='For each article in articles']")
+    assert loop.count() == 1
+    assert frame.locator(".ace-section[data-ace-label='Block content']").count() == 1
+    # 1. Text: a word in the greeting.
+    expected = type_word(admin_page, "content", before)
+    # 2. A merge tag: the first name chip is replaced by the platform name, from the picker.
+    frame.locator(".ace-tag", has_text="first_name").click()
+    admin_page.keyboard.press("Delete")
+    admin_page.select_option(".ace-picker", label="platform_name")
+    # 3. The article loop: each article also shows its link, from the picker's loop group.
+    admin_page.evaluate("""() => { const ck = document.querySelector('.ace-editor').aceEditor.ckeditor();
+        const p = ck.editable().findOne('.ace-section[data-ace-label="For each article in articles"] p');
+        const range = ck.createRange(); range.moveToElementEditEnd(p); ck.getSelection().selectRanges([range]); }""")
+    admin_page.select_option(".ace-picker", label="article.url")
+    assert "{{" not in frame.locator("body").inner_text()
+    save(admin_page, live_url)
+    body.refresh_from_db()
+    assert "Zebra " in body.content
+    assert "Bonjour {{ platform_name }}," in body.content and "{{ first_name }}" not in body.content
+    assert "<p style=\"margin:0;\">{{ article.summary }}{{ article.url }}</p>" in body.content
+    # Everything else is byte for byte what it was.
+    assert body.content == expected.replace("{{ first_name }}", "{{ platform_name }}").replace(
+        "{{ article.summary }}", "{{ article.summary }}{{ article.url }}")
+    assert admin_page.log.errors == []
+
+
+def test_picker_inserts_in_the_source_editor(admin_page, live_url, demo_content):  # noqa: F811
+    subject = Template.objects.get(name="demo/edx_ace/newsletter/email/subject.txt", language="fr")
+    admin_page.goto(live_url(f"/admin/ace_admin/template/{subject.pk}/change/"))
+    assert wait_ready(admin_page, "content") == "source"
+    labels = admin_page.eval_on_selector_all(".ace-picker optgroup", "groups => groups.map(g => g.label)")
+    assert labels[:1] == ["This message's data"] and "Links" in labels and "Every message" in labels
+    admin_page.evaluate("() => { const cm = document.querySelector('.ace-editor').aceEditor.codemirror();"
+                        " cm.focus(); cm.setCursor(cm.posFromIndex(0)); }")
+    admin_page.select_option(".ace-picker", label="unsubscribe link")
+    save(admin_page, live_url)
+    subject.refresh_from_db()
+    assert subject.content.startswith("{{ unsubscribe_url }}{% autoescape off %}")
