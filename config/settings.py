@@ -221,28 +221,6 @@ ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY = float(env_str("ACE_CHANNEL_DJANGO_EMAIL_R
 
 CKEDITOR_CONFIGS = {
     "default": {"toolbar": "full", "height": 400, "width": "100%"},
-    # Email templates (ace_admin.content.widgets.EmailHtmlEditor): keep every element and attribute an email
-    # needs, keep UTF-8 text as typed; template tags are protected by ace_admin's customConfig script.
-    "ace_email": {
-        "toolbar": [
-            ["Source", "-", "Undo", "Redo"],
-            ["Bold", "Italic", "Underline", "-", "RemoveFormat"],
-            ["NumberedList", "BulletedList", "-", "Outdent", "Indent", "-", "JustifyLeft", "JustifyCenter"],
-            ["Link", "Unlink", "Image", "Table", "HorizontalRule"],
-            ["Format", "TextColor", "BGColor"],
-            ["Maximize", "ShowBlocks"],
-        ],
-        "height": 450,
-        "width": "100%",
-        "allowedContent": True,
-        "fullPage": True,
-        "entities": False,
-        "fillEmptyBlocks": False,
-        # Text directly inside {% block %} tags of a child template (a title, a preheader) must not be wrapped
-        # in <p>: that put "<p>" into the <title> and a stray "</p>" into the next block on every save.
-        "autoParagraph": False,
-        "forcePasteAsPlainText": False,
-    },
     # The visual editor for template fragments (ace_admin.content.widgets.TemplateEditor): merge tags are
     # chips and {% if %}/{% for %} sections are boxes (the `acetags` plugin in template_editor.js); no
     # Source button: template syntax is edited in the source editor, which is lossless.
