@@ -91,6 +91,12 @@ def _label(token) -> str:
     bits = token.split_contents()
     name = bits[0] if bits else ""
     rest = " ".join(bits[1:])
+    if name in ("include", "extends") and len(bits) > 1:
+        target = bits[1].strip("\"'").rsplit("/", 1)[-1]
+        shown = re.search(r"\blabel=([\"'])(.*?)\1", rest)  # a button's text says more than its file name
+        if name == "extends":
+            return f"Layout: {target}"
+        return f"{target.rsplit('.', 1)[0].capitalize()}: {shown.group(2)}" if shown else f"Insert: {target}"
     words = {"if": "If", "elif": "Else if", "else": "Otherwise", "for": "For each", "empty": "If there are none",
              "block": "Block", "include": "Insert", "extends": "Layout", "load": "Uses tags"}
     return f"{words.get(name, name)} {rest}".strip()
