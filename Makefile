@@ -10,6 +10,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
+VENDOR := ace_admin/static/ace_admin/vendor
+CODEMIRROR_VERSION := 5.65.20
+VENDOR_STAMP := $(VENDOR)/.codemirror-$(CODEMIRROR_VERSION)
 # Not HOST: some shells export HOST as the machine name.
 DEMO_HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -31,7 +34,7 @@ DEMO_ENV := EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test compat lint bench migrate worker beat clean clean-data
+.PHONY: help venv vendor demo test compat lint bench migrate worker beat clean clean-data
 
 help:
 	@echo "make demo        create .venv, migrate, load fixtures/, print an admin login, serve on $(DEMO_HOST):$(PORT)"
@@ -46,7 +49,21 @@ help:
 	@echo "make clean       remove .venv and caches (keeps var/: database, outbox, secret key)"
 	@echo "make clean-data  remove var/ (the demo database, outbox, generated secret key)"
 
-venv .venv: $(STAMP)
+venv .venv: $(STAMP) $(VENDOR_STAMP)
+
+# Front-end libraries the admin serves from its static files, downloaded from the npm registry at pinned
+# versions (never committed): CodeMirror 5 for the template source editor. Needs npm (apt-get install npm).
+# Without them the source editor is a plain textarea, which round-trips as well.
+vendor: $(VENDOR_STAMP)
+$(VENDOR_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "ERROR: npm is needed to fetch CodeMirror (apt-get install npm)" >&2; exit 1; }
+	rm -rf $(VENDOR)/codemirror $(VENDOR)/.codemirror-* && mkdir -p $(VENDOR)/codemirror
+	cd $(VENDOR) && npm pack --silent codemirror@$(CODEMIRROR_VERSION) >/dev/null \
+		&& tar -xzf codemirror-$(CODEMIRROR_VERSION).tgz -C codemirror --strip-components=1 \
+			package/LICENSE package/lib package/mode/xml package/mode/css package/mode/javascript \
+			package/mode/htmlmixed package/mode/django package/addon/mode/overlay.js \
+		&& rm codemirror-$(CODEMIRROR_VERSION).tgz
+	@touch $@
 
 # Re-installs only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml

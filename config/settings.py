@@ -244,27 +244,27 @@ ACE_CHANNEL_DJANGO_EMAIL_RETRY_DELAY = float(env_str("ACE_CHANNEL_DJANGO_EMAIL_R
 
 CKEDITOR_CONFIGS = {
     "default": {"toolbar": "full", "height": 400, "width": "100%"},
-    # Email templates (ace_admin.content.widgets.EmailHtmlEditor): keep every element and attribute an email
-    # needs, keep UTF-8 text as typed; template tags are protected by ace_admin's customConfig script.
-    "ace_email": {
+    # The visual editor for template fragments (ace_admin.content.widgets.TemplateEditor): merge tags are
+    # chips and {% if %}/{% for %} sections are boxes (the `acetags` plugin in template_editor.js); no
+    # Source button: template syntax is edited in the source editor, which is lossless.
+    "ace_visual": {
         "toolbar": [
-            ["Source", "-", "Undo", "Redo"],
+            ["Undo", "Redo"],
             ["Bold", "Italic", "Underline", "-", "RemoveFormat"],
-            ["NumberedList", "BulletedList", "-", "Outdent", "Indent", "-", "JustifyLeft", "JustifyCenter"],
+            ["NumberedList", "BulletedList", "-", "JustifyLeft", "JustifyCenter"],
             ["Link", "Unlink", "Image", "Table", "HorizontalRule"],
-            ["Format", "TextColor", "BGColor"],
+            ["Format"],
             ["Maximize", "ShowBlocks"],
         ],
         "height": 450,
         "width": "100%",
         "allowedContent": True,
-        "fullPage": True,
+        "fullPage": False,
         "entities": False,
         "fillEmptyBlocks": False,
-        # Text directly inside {% block %} tags of a child template (a title, a preheader) must not be wrapped
-        # in <p>: that put "<p>" into the <title> and a stray "</p>" into the next block on every save.
         "autoParagraph": False,
-        "forcePasteAsPlainText": False,
+        "extraPlugins": "widget,acetags",
+        "removePlugins": "sourcearea,elementspath,magicline",
     },
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True  # an import with any bad row saves nothing

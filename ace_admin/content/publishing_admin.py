@@ -118,6 +118,8 @@ class PublishingAdminMixin:
         return template
 
     def save_model(self, request, obj, form, change):
+        if change and not form.has_changed() and PUBLISH_MARK not in request.POST:
+            return  # an untouched save writes nothing and records no version
         changed = publishing.save_draft(obj, obj.content, request.user)
         if PUBLISH_MARK in request.POST:
             publish_and_report(self, request, obj)

@@ -21,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from ace.channel import ChannelType, channels
 from ace_admin.content import publishing
 from ace_admin.content.loader import language_candidates
+from ace_admin.content.widgets import posted_source
 from ace_admin.models import MessageType, Template, normalize_language
 from ace_admin.preview import test_sends
 from ace_admin.preview.csp import RENDERED_EMAIL_POLICY
@@ -113,7 +114,7 @@ def edits_from_template_form(post) -> list[dict]:
         return []
     site = _site_of(post.get("site"))
     return [{"name": name, "language": normalize_language(post.get("language", "")),
-             "site": site.pk if site else None, "content": post.get("content", "")}]
+             "site": site.pk if site else None, "content": posted_source(post, "content")}]
 
 
 def edits_from_message_type_form(post) -> list[dict]:
@@ -127,7 +128,7 @@ def edits_from_message_type_form(post) -> list[dict]:
             continue
         site = _site_of(post.get(prefix + "site"))
         rows.append({"name": name, "language": normalize_language(post.get(prefix + "language", "")),
-                     "site": site.pk if site else None, "content": post.get(prefix + "content", "")})
+                     "site": site.pk if site else None, "content": posted_source(post, prefix + "content")})
     return rows
 
 

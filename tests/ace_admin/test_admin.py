@@ -57,29 +57,30 @@ def inline_data(message_type, templates, **extra):
     return data
 
 
-def test_message_type_page_edits_html_in_ckeditor_and_text_in_monospace(staff):
-    greeting = MessageTypeFactory(app_label="tests", name="greeting")
+def test_message_type_page_opens_each_template_in_the_editor_it_allows(staff):
+    greeting = MessageTypeFactory(app_label="tests", name="greeting", sample_context={"first_name": "Ada"})
     TemplateFactory(name=f"{GREETING}/body.html", content='{% extends "ace/email/base.html" %}'
                     "{% block content %}<p>Hi {{ first_name }}</p>{% endblock %}")
     TemplateFactory(name=f"{GREETING}/subject.txt", content="Hi {{ first_name }}", language="fr")
     html = staff.get(reverse("admin:ace_admin_messagetype_change", args=[greeting.pk])).content.decode()
-    assert 'data-type="ckeditortype"' in html  # the HTML part
+    assert html.count('data-ace-mode="visual"') == 1  # the HTML fragment
+    assert html.count('data-ace-mode="source"') == 2  # the subject, and the blank "add another" form
     config = html.split('data-config="', 1)[1].split('"', 1)[0].replace("&quot;", '"')
     config = json.loads(config.replace("&amp;", "&"))
-    assert config["allowedContent"] is True and config["customConfig"].endswith("ace_admin/ckeditor/email_config.js")
-    assert config["fullPage"] is False  # a child template (blocks only) is edited as a fragment
-    assert 'class="vLargeTextField ace-code"' in html  # the subject: monospace
+    assert config["allowedContent"] is True and config["fullPage"] is False
+    assert "Source" not in str(config["toolbar"])  # template syntax is edited in the source editor only
+    assert '<option value="{{ first_name }}">first_name</option>' in html  # the picker
     assert html.index("Email · body.html") < html.index("Email · subject.txt")  # grouped by channel and part
     assert "Templates on disk (read-only)" in html and f"{GREETING}/head.html" in html
-    script = Path(finders.find("ace_admin/ckeditor/email_config.js")).read_text()
-    assert r"protectedSource.push(/\{%" in script and r"protectedSource.push(/\{\{" in script
+    assert Path(finders.find("ace_admin/editors/template_editor.js")).is_file()
 
 
-def test_full_page_html_template_is_edited_as_a_full_page(staff):
+def test_full_page_html_template_is_edited_as_source(staff):
     layout = TemplateFactory(name="ace/email/base.html", content="<html><body>{% block content %}"
                              "{% endblock %}</body></html>")
     html = staff.get(reverse("admin:ace_admin_template_change", args=[layout.pk])).content.decode()
-    assert "&quot;fullPage&quot;: true" in html
+    assert 'data-ace-mode="source"' in html and "ace-visual-text" not in html
+    assert "A whole email document" in html  # the reason is shown
 
 
 def test_invalid_template_is_refused_with_engine_message_and_line(staff):

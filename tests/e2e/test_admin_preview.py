@@ -1,4 +1,4 @@
-"""Editing and previewing templates in a real browser: CKEditor, form errors, unsaved previews, test sends."""
+"""Editing and previewing templates in a real browser: the editors, form errors, unsaved previews, test sends."""
 
 from __future__ import annotations
 
@@ -62,23 +62,18 @@ def test_ckeditor_toolbar_works_under_the_policy(admin_page, live_url, body_temp
     editor.locator("body").press("Home")
     editor.locator("body").press("Shift+End")
     admin_page.click("a.cke_button__bold")
-    admin_page.click("a.cke_button__source")
-    source = admin_page.locator("textarea.cke_source").input_value()
-    assert "<p><strong>Bonjour" in source
+    data = "() => Object.values(CKEDITOR.instances)[0].getData()"
+    assert "<p><strong>Bonjour" in admin_page.evaluate(data)
     # A panel (the Format combo) works too, and nothing ever needed the policy to block it.
-    admin_page.click("a.cke_button__source")
     editor.locator("p", has_text="Bonjour").first.click()
     admin_page.click("a.cke_combo_button")
     admin_page.frame_locator("iframe.cke_panel_frame").locator("a", has_text="Heading 2").first.click()
-    admin_page.click("a.cke_button__source")
-    assert "<h2><strong>Bonjour" in admin_page.locator("textarea.cke_source").input_value()
+    assert "<h2><strong>Bonjour" in admin_page.evaluate(data)
     # And a dialog: insert a table.
-    admin_page.click("a.cke_button__source")
     editor.locator("h2", has_text="Bonjour").first.click()
     admin_page.click("a.cke_button__table")
     admin_page.click(".cke_dialog a.cke_dialog_ui_button_ok >> visible=true")
-    admin_page.click("a.cke_button__source")
-    assert "<table" in admin_page.locator("textarea.cke_source").input_value()
+    assert "<table" in admin_page.evaluate(data)
     assert admin_page.log.csp_violations == []
     assert admin_page.log.errors == []
 
@@ -86,12 +81,17 @@ def test_ckeditor_toolbar_works_under_the_policy(admin_page, live_url, body_temp
 def test_broken_template_syntax_shows_the_error_and_saves_nothing(admin_page, live_url, body_template):
     before = body_template.content
     open_editor(admin_page, live_url, body_template)
-    admin_page.click("a.cke_button__source")
-    admin_page.locator("textarea.cke_source").fill("<p>Bonjour {{ first_name }}</p>\n<p>{% if first_name %}oups</p>")
+    admin_page.click("button.ace-to-source")
+    admin_page.evaluate("() => document.querySelector('.ace-editor').aceEditor.codemirror().setValue("
+                        "'<p>Bonjour {{ first_name }}</p>\\n<p>{% if first_name %}oups</p>')")
     admin_page.click("input[name=_continue]")
     error = admin_page.locator(".errorlist").first
     error.wait_for()
     assert "Line 2" in error.inner_text() and "endif" in error.inner_text()
+    # The broken text is shown again in the source editor, its line marked.
+    marked = admin_page.locator(".CodeMirror .ace-error-line")
+    marked.wait_for()
+    assert "oups" in marked.inner_text()
     body_template.refresh_from_db()
     assert body_template.content == before
     assert body_template.revisions.count() == 1
@@ -160,7 +160,11 @@ def test_message_type_form_previews_unsaved_inline_edits(admin_page, live_url, d
     admin_page.goto(live_url(f"/admin/ace_admin/messagetype/{message_type.pk}/change/"))
     field = admin_page.evaluate("text => [...document.querySelectorAll(\"textarea[name$='-content']\")]"
                                 ".find(box => box.value === text).name", subject.content)
-    admin_page.fill(f"textarea[name='{field}']", "Objet pas encore enregistré pour {{ first_name }}")
+    admin_page.wait_for_function("name => document.querySelector(`.ace-editor:has(textarea[name='${name}'])`)"
+                                 ".aceEditor", arg=field)
+    admin_page.evaluate("([name, text]) => document.querySelector(`.ace-editor:has(textarea[name='${name}'])`)"
+                        ".aceEditor.codemirror().setValue(text)",
+                        [field, "Objet pas encore enregistré pour {{ first_name }}"])
     with admin_page.context.expect_page() as new_tab:
         admin_page.click("#ace-preview-unsaved")
     preview = new_tab.value
