@@ -95,7 +95,7 @@ def test_uploaded_image_shows_in_the_preview_and_is_delivered_by_absolute_url(
     # (the live server is http://, so both images are flagged as unencrypted)
     assert panel.locator('li[data-code="image-http"]', has_text=f"{external_base}/banner.png").count() == 1
     assert panel.locator('li[data-code="link-relative"]').count() == 1
-    assert panel.locator('li[data-code="link-http"]').count() == 1
+    assert panel.locator('li[data-code="link-http"]', has_text="http://example.org/old").count() == 1
     assert "Our news" in panel.locator('li[data-code="preheader"]').inner_text()
     assert admin_page.locator('td[data-header="List-Unsubscribe"]').inner_text().startswith("<http")
     assert admin_page.locator('td[data-header="Reply-To"]').inner_text() == "community@example.org"

@@ -26,7 +26,9 @@ def _edit_as_editor(page, live_url, template):  # noqa: F811
     login(page, live_url, "eddie")
     page.goto(live_url(f"/admin/ace_admin/template/{template.pk}/change/"))
     assert page.locator("#ace-save-and-publish").count() == 0  # editors get no publish button
-    page.fill("textarea[name=content]", "Brouillon : {{ platform_name }} en {{ month }}")
+    page.locator(".ace-editor .CodeMirror").first.wait_for()  # a text part opens in the source editor
+    page.evaluate("text => document.querySelector('.ace-editor').aceEditor.codemirror().setValue(text)",
+                  "Brouillon : {{ platform_name }} en {{ month }}")
     page.click("input[name=_continue]")
     page.locator("ul.messagelist li.info").filter(has_text="draft").wait_for()
 
