@@ -14,6 +14,7 @@ from ace_admin.events import admin as events_admin  # noqa: F401  (delivery even
 from ace_admin.models import DeliveryLog
 from ace_admin.privacy import admin as privacy_admin  # noqa: F401  (opt-outs, suppressions, erasure)
 from ace_admin.privacy.masking import MaskedAddressesMixin, add_masked_displays
+from ace_admin.reports import admin as reports_admin  # noqa: F401  (reports and the dashboard on the index)
 from ace_admin.rules import admin as rules_admin  # noqa: F401  (routes, policies)
 
 
