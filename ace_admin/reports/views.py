@@ -4,11 +4,15 @@ charts are SVG drawn here, the pages carry no script."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from ace_admin.models import CampaignRun, MessageType
 from ace_admin.preview.csp import ADMIN_POLICY, with_policy
@@ -31,8 +35,15 @@ def _check(request) -> None:
         raise PermissionDenied
 
 
+def mask_url(url: str) -> str:
+    """Addresses in a link (a personalised link may carry one: ``?email=ada@example.org``) masked, the rest kept:
+    each part between ``/ ? & = #`` on its own, the decoded form too (``ada%40example.org``)."""
+    parts = re.split(r"([/?&=#;])", url)
+    return "".join(mask_text(unquote(part)) if "@" in unquote(part) else part for part in parts)
+
+
 def report_tables(report: dict, user) -> list[tables.Table]:
-    mask = None if can_see_addresses(user) else mask_text  # a personalised link may carry an address
+    mask = None if can_see_addresses(user) else mask_url
     return [tables.funnel_table(report["funnel"]), tables.series_table(report["series"]),
             tables.links_table(report["links"], mask), tables.languages_table(report["languages"]),
             tables.variants_table(report["variants"])]
@@ -64,6 +75,7 @@ def _page(request, site, title: str, report: dict, csv_url, extra: dict) -> Temp
 
 
 @with_policy(ADMIN_POLICY)
+@require_safe
 def run_report(request, site, pk: int, table: str | None = None):
     _check(request)
     run = get_object_or_404(CampaignRun.objects.select_related("campaign", "campaign__message_type"), pk=pk)
@@ -78,6 +90,7 @@ def run_report(request, site, pk: int, table: str | None = None):
 
 
 @with_policy(ADMIN_POLICY)
+@require_safe
 def message_type_report(request, site, pk: int, table: str | None = None):
     _check(request)
     message_type = get_object_or_404(MessageType, pk=pk)
@@ -96,6 +109,7 @@ def message_type_report(request, site, pk: int, table: str | None = None):
 
 
 @with_policy(ADMIN_POLICY)
+@require_safe
 def index(request, site):
     """Every report: recent campaign runs and the message types."""
     _check(request)
@@ -106,6 +120,7 @@ def index(request, site):
 
 
 @with_policy(ADMIN_POLICY)
+@require_safe
 def dashboard_csv(request, site, table: str):
     _check(request)
     return tables.csv_response(_table(dashboard_tables(queries.dashboard()), table), "dashboard")
