@@ -24,14 +24,10 @@ class ReportsAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return views.can_read_reports(request.user)
 
-    def has_add_permission(self, request):
+    def _never(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    has_add_permission = has_change_permission = has_delete_permission = _never  # read only
 
     def get_urls(self):
         site = self.admin_site

@@ -19,7 +19,14 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from ace_admin.models import (
-    CampaignRun, DeliveryLog, EventDailyCount, EventType, LinkDailyCount, MessageType, Suppression, TrackedLink,
+    CampaignRun,
+    DeliveryLog,
+    EventDailyCount,
+    EventType,
+    LinkDailyCount,
+    MessageType,
+    Suppression,
+    TrackedLink,
 )
 from ace_admin.settings import admin_settings
 

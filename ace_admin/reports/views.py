@@ -103,8 +103,10 @@ def message_type_report(request, site, pk: int, table: str | None = None):
     if table:
         return tables.csv_response(_table(report_tables(report, request.user), table),
                                    f"message-type-{message_type.pk}-{days}d")
-    return _page(request, site, f"{message_type} — the last {days} days", report,
-                 lambda name: reverse("admin:ace_admin_reports_type_csv", args=[message_type.pk, name]) + f"?days={days}",
+    def csv_url(name):
+        return reverse("admin:ace_admin_reports_type_csv", args=[message_type.pk, name]) + f"?days={days}"
+
+    return _page(request, site, f"{message_type} — the last {days} days", report, csv_url,
                  {"message_type": message_type, "days": days, "periods": PERIODS})
 
 
@@ -145,7 +147,8 @@ def dashboard_context(request) -> dict:
     for table in all_tables:
         table.csv_url = reverse("admin:ace_admin_reports_dashboard_csv", args=[table.name])
     window = f"{data['first']:%Y-%m-%d} to {data['last']:%Y-%m-%d}"
-    return {"show": True, "data": data, "kpis": kpis(data["funnel"]), "tables": {t.name: t for t in all_tables}, "window": window,
+    return {"show": True, "data": data, "kpis": kpis(data["funnel"]), "tables": {t.name: t for t in all_tables},
+            "window": window,
             "funnel_chart": charts.funnel_chart("ace-dash-funnel", f"The last 7 days ({window})", data["funnel"]),
             "series_chart": charts.series_chart("ace-dash-series", "Per day, the last 7 days", data["series"]),
             "reports_url": reverse("admin:ace_admin_reports_index")}
