@@ -76,7 +76,9 @@ def build(recipients: int, events: int):
     for kind, share, machine in plan:
         for k in range(int(events * share)):
             offset = timedelta(seconds=60 + (n * 7919) % (3 * 86400 - 120))
-            items.append(Incoming(kind, "bench", provider_event_id=f"e{n}", delivery_id=ids[(k * 13) % len(ids)],
+            # Engagement from a part of the audience (45% open, of which many open again), the rest from anyone.
+            reach = int(len(ids) * 0.45) if kind in (EventType.OPENED, EventType.CLICKED) else len(ids)
+            items.append(Incoming(kind, "bench", provider_event_id=f"e{n}", delivery_id=ids[(k * 13) % max(reach, 1)],
                                   occurred_at=started + offset, machine_reason=machine,
                                   url=f"https://shop.example.org/item/{k % LINKS}" if kind == EventType.CLICKED
                                   else ""))
