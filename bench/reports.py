@@ -7,9 +7,9 @@ Data: one run of ``--recipients`` delivery-log rows (bulk insert; 4 languages; s
 hard and soft bounces, complaints, unsubscribes, opens by people (with repeats) and by machines, clicks on 12
 links by people and by scanners, spread over three days (the events go round the rows: every recipient has
 at least one open; not a realistic open rate, the same number of counter rows). The report page is then fetched
-through the Django test client as a superuser (``--rounds`` times after a warm-up); printed: the median and p95, next to the report's
-queries alone (``report_for_run``), the admin's landing page (the dashboard) and, as a baseline in the same run,
-the run's own admin change page.
+through the Django test client as a superuser (``--rounds`` times after a warm-up); printed: the median and
+p95, next to the report's queries alone (``report_for_run``), the admin's landing page (the dashboard) and, as a
+baseline in the same run, the run's own admin change page.
 
 SQLite file by default; BENCH_DATABASE_URL=postgres://... for PostgreSQL (that database is dropped and re-created).
 Figures are printed, never asserted.
