@@ -16,6 +16,7 @@ from ace_admin.models import DeliveryLog
 from ace_admin.privacy import admin as privacy_admin  # noqa: F401  (opt-outs, suppressions, erasure)
 from ace_admin.privacy.masking import MaskedAddressesMixin, add_masked_displays
 from ace_admin.readonly_admin import ReadOnlyAdminMixin
+from ace_admin.reports import admin as reports_admin  # noqa: F401  (reports and the dashboard on the index)
 from ace_admin.rules import admin as rules_admin  # noqa: F401  (routes, policies)
 
 

@@ -84,6 +84,18 @@ SETTINGS: dict[str, Setting] = {
                                                               "Mail Privacy Protection fetches from Apple's 17/8)"),
     "ACE_TRACKING_FLUSH_SECONDS": Setting(1.0, "opens and clicks are buffered in the web process and written at "
                                                "most this many seconds later, in one bulk insert"),
+    # Reports and the dashboard (reports wing). Defaults from what mailbox providers and ESPs publish (README).
+    "ACE_REPORTS_BOUNCE_RATE_WARNING": Setting(0.02, "bounce rate (bounced / sent) the dashboard flags as a warning"),
+    "ACE_REPORTS_BOUNCE_RATE_ALERT": Setting(0.05, "bounce rate flagged as an alert (Amazon SES reviews accounts "
+                                                   "at 5%)"),
+    "ACE_REPORTS_COMPLAINT_RATE_WARNING": Setting(0.001, "complaint rate (spam reports / delivered) flagged as a "
+                                                         "warning (Google: keep it below 0.1%)"),
+    "ACE_REPORTS_COMPLAINT_RATE_ALERT": Setting(0.003, "complaint rate flagged as an alert (Google and Yahoo: "
+                                                       "never reach 0.3%)"),
+    "ACE_REPORTS_MIN_SENT": Setting(100, "messages a period or run must have sent before its rates are flagged"),
+    "ACE_REPORTS_SUPPRESSION_SPIKE": Setting(3.0, "suppressions of the last 24 hours, as a multiple of the daily "
+                                                  "average of the 7 days before, that the dashboard flags (at "
+                                                  "least 10)"),
 }
 
 #: Setting name -> default.
