@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ace_admin.campaigns import service
 from ace_admin.models import Campaign, CampaignRun, DeliveryLog
+from ace_admin.reports.queries import funnel_for_run
 
 _DAYS = {"*": "every day", "mon-fri": "Monday to Friday", "1-5": "Monday to Friday", "0": "Sundays",
          "1": "Mondays", "2": "Tuesdays", "3": "Wednesdays", "4": "Thursdays", "5": "Fridays", "6": "Saturdays"}
@@ -62,6 +63,8 @@ def campaign_status(campaign) -> str:
 
 def story(campaign) -> dict:
     runs = list(campaign.runs.order_by("-started_at", "-id")[:20])
+    for run in runs:
+        run.funnel = funnel_for_run(run)  # from the reports' daily counters, never the events
     return {"campaign_status": campaign_status(campaign), "next_send": next_send(campaign),
             "schedule_words": schedule_in_words(campaign), "runs": runs}
 
