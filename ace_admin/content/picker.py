@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ace_admin.content import snippets
+
 
 @dataclass(frozen=True)
 class PickerItem:
@@ -29,7 +31,14 @@ ENGINE_VARIABLES = [
 LINK_VARIABLES = [("unsubscribe_url", "unsubscribe link"), ("preferences_url", "email preferences link")]
 LOOP = re.compile(r"\{%\s*for\s+(\w+)\s+in\s+([\w.]+)\s*%\}")
 
-PICKER_SOURCES: list[Callable] = []
+
+
+def snippet_items(message_type, source) -> list[PickerItem]:
+    """The "Snippets" group: one ``{% include %}`` per snippet saved in the admin."""
+    return [PickerItem("Snippets", item["name"], item["include"]) for item in snippets.available_snippets()]
+
+
+PICKER_SOURCES: list[Callable] = [snippet_items]
 
 
 def _fields(prefix: str, value, depth: int = 0):

@@ -36,3 +36,4 @@ def available_snippets() -> list[dict[str, str]]:
         if full.endswith(SNIPPET_SUFFIX) and SNIPPET_NAME.match(short):
             found.append({"name": short, "template_name": full, "include": include_tag(short)})
     return found
+

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from ace_admin.content import editors
 from ace_admin.content.picker import PICKER_SOURCES, PickerItem, picker_items
-from tests.factories import MessageTypeFactory, TemplateFactory
+from tests.factories import MessageTypeFactory, SnippetFactory, TemplateFactory
 
 ROOT = Path(__file__).resolve().parents[3]
 CORPUS = ROOT / "tests" / "corpus" / "email_templates"
@@ -140,3 +140,9 @@ def test_a_refused_visual_save_says_why_and_saves_nothing(staff):
     assert "would have changed the template" in response.content.decode()
     template.refresh_from_db()
     assert template.content == FRAGMENT and template.revisions.count() == 1
+
+
+def test_picker_lists_the_snippets_saved_in_the_admin(db):
+    SnippetFactory(name="snippets/footer.html", content="<p>Footer</p>")
+    inserts = {(item.group, item.label, item.insert) for item in picker_items(MessageTypeFactory(), FRAGMENT)}
+    assert ("Snippets", "footer", '{% include "snippets/footer.html" %}') in inserts
