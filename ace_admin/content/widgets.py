@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.templatetags.static import static
+from django.urls import reverse
 
 from ace_admin.content import editors
 
@@ -64,7 +65,11 @@ class TemplateEditor(forms.Textarea):
             groups.setdefault(item.group, []).append(item)
         config = {**settings.CKEDITOR_CONFIGS.get("ace_visual", {}),
                   "contentsCss": [static("ckeditor/ckeditor/contents.css"),
-                                  static("ace_admin/editors/visual_contents.css")]}
+                                  static("ace_admin/editors/visual_contents.css")],
+                  # The Image dialog's "Upload" tab stores the file as an image asset (type and size checked,
+                  # permission and CSRF checked by the admin) and inserts its absolute URL.
+                  "filebrowserImageUploadUrl": reverse("admin:ace_admin_imageasset_upload"),
+                  "filebrowserUploadMethod": "xhr"}
         context["editor"] = {
             "mode": verdict.editor,
             "reason": verdict.reason,

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from ace_admin.content import editors
-from ace_admin.models import Template
+from ace_admin.models import ImageAsset, Template
 from tests.e2e.conftest import admin_page, browser, demo_content, live_url, login, page, staff_user  # noqa: F401
-from tests.factories import MessageTypeFactory, TemplateFactory
+from tests.factories import MessageTypeFactory, TemplateFactory, image_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "email_templates"
@@ -252,3 +252,33 @@ def test_picker_inserts_in_the_source_editor(admin_page, live_url, demo_content)
     save(admin_page, live_url)
     subject.refresh_from_db()
     assert subject.content.startswith("{{ unsubscribe_url }}{% autoescape off %}")
+
+
+def test_an_image_uploaded_from_the_visual_editor_lands_in_the_draft_by_absolute_url(
+        admin_page, live_url, demo_content, tmp_path, settings):  # noqa: F811
+    settings.ACE_PUBLIC_BASE_URL = "https://learn.example.org"
+    picture = tmp_path / "banner.png"
+    picture.write_bytes(image_bytes("PNG", size=(30, 10), color=(20, 90, 200)))
+    body = Template.objects.get(name="demo/edx_ace/newsletter/email/body.html", language="fr")
+    admin_page.goto(live_url(f"/admin/ace_admin/template/{body.pk}/change/"))
+    assert wait_ready(admin_page, "content") == "visual"
+    admin_page.evaluate("""() => { const ck = document.querySelector('.ace-editor').aceEditor.ckeditor();
+        const p = ck.editable().findOne('p'); const range = ck.createRange(); range.moveToElementEditEnd(p);
+        ck.getSelection().selectRanges([range]); ck.execCommand('image'); }""")
+    dialog = admin_page.locator(".cke_dialog")
+    dialog.locator("a.cke_dialog_tab", has_text="Upload").click()
+    upload_frame = admin_page.frame_locator(".cke_dialog iframe.cke_dialog_ui_input_file")
+    upload_frame.locator("input[type=file]").set_input_files(str(picture))
+    dialog.locator("a.cke_dialog_ui_fileButton").click()  # "Send it to the Server"
+    # The server answered with the asset's absolute URL: the dialog switched back with it filled in.
+    url_field = dialog.locator(".cke_dialog_ui_input_text input").first
+    admin_page.wait_for_function("el => el.value.startsWith('https://learn.example.org/')",
+                                 arg=url_field.element_handle())
+    url = url_field.input_value()
+    asset = ImageAsset.objects.get()
+    assert url.endswith(asset.file.name) and asset.width == 30
+    dialog.locator("a.cke_dialog_ui_button_ok").click()
+    save(admin_page, live_url)
+    body.refresh_from_db()
+    assert f'src="{url}"' in body.working_content  # in the draft; what is sent changes when it is published
+    assert admin_page.log.errors == []

@@ -95,6 +95,11 @@
       toVisual.hidden = true;
       if (ck) { ck.container.show(); modeInput.value = "visual"; return; }
       ck = CKEDITOR.replace(visualArea, JSON.parse(visualArea.getAttribute("data-config")));
+      // Image uploads (the Image dialog's Upload tab) are admin POSTs: they carry the page's CSRF token.
+      ck.on("fileUploadRequest", function (evt) {
+        var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        if (token) { evt.data.fileLoader.xhr.setRequestHeader("X-CSRFToken", token.value); }
+      });
       ck.on("instanceReady", function () {
         initialInput.value = ck.getData();
         modeInput.value = "visual";
