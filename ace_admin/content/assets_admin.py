@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from ace_admin.archive import ArchiveAdminMixin
 from ace_admin.content import assets, publishing, snippets
-from ace_admin.content.publishing_admin import publish_and_report
+from ace_admin.content.publishing_admin import EditsDraftMixin, publish_and_report
 from ace_admin.models import ImageAsset, Snippet
 
 CSS = "ace_admin/css/ace_admin.css"
@@ -56,7 +56,7 @@ class SnippetForm(forms.ModelForm):
 
 
 @admin.register(Snippet)
-class SnippetAdmin(ArchiveAdminMixin, admin.ModelAdmin):
+class SnippetAdmin(EditsDraftMixin, ArchiveAdminMixin, admin.ModelAdmin):
     """Snippets: templates named ``snippets/<name>.html``; saved, versioned and published like any template."""
 
     form = SnippetForm
@@ -90,12 +90,6 @@ class SnippetAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         return readonly if _can_publish(request) else [*readonly, "published"]
-
-    def get_object(self, request, object_id, from_field=None):
-        snippet = super().get_object(request, object_id, from_field)
-        if snippet is not None:
-            snippet.content = snippet.working_content  # the form edits the draft
-        return snippet
 
     def save_model(self, request, obj, form, change):
         # Like every template, through the publishing service: an edit is a draft (what is sent stays as it

@@ -105,17 +105,21 @@ def save_inline_drafts(model_admin, request, instances) -> None:
                                  messages.INFO)
 
 
-class PublishingAdminMixin:
-    """For TemplateAdmin: the form edits the draft; publish, schedule and roll back go through the service."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "published", "publishing_status"]
+class EditsDraftMixin:
+    """For the admins of templates (and snippets, which are templates): the form shows and edits the draft."""
 
     def get_object(self, request, object_id, from_field=None):
         template = super().get_object(request, object_id, from_field)
         if template is not None:
             template.content = template.working_content  # the form edits the draft
         return template
+
+
+class PublishingAdminMixin(EditsDraftMixin):
+    """For TemplateAdmin: the form edits the draft; publish, schedule and roll back go through the service."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "published", "publishing_status"]
 
     def save_model(self, request, obj, form, change):
         if change and not form.has_changed() and PUBLISH_MARK not in request.POST:
