@@ -181,4 +181,8 @@ HOSTILE = [
     '{% include "ace_admin_tests/show_p.html" with p=path only %}'
     '{% include "ace_admin_tests/show_p.html" with p=objects.0 %}'
     '{% for o in objects|dictsort:"read_text" %}{{ o }}{% endfor %}{{ objects|dictsortreversed:"unlink" }}',
+    # a file outside the template folders by an absolute or climbing name (also what a crafted chip from the
+    # visual editor would store): the loaders never open it
+    '{% include "/etc/passwd" %}{% include "../../../../../../../../../../etc/passwd" %}'
+    '{% include "ace_admin_tests/../../../../../../../../../../etc/passwd" %}',
 ]

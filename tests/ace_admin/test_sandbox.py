@@ -69,6 +69,7 @@ def assert_clean(texts, secrets, secret_file):
     blob = "\n".join(str(text) for text in texts)
     for secret in secrets:
         assert secret not in blob
+    assert "root:x:0:0" not in blob  # /etc/passwd's first line: no file outside the template folders was read
     assert secret_file.read_text() == FILE_SECRET  # neither deleted nor changed
     assert secret_file.stat().st_mtime == 1_000_000_000
     assert list(secret_file.parent.iterdir()) == [secret_file]

@@ -146,3 +146,27 @@ def test_picker_lists_the_snippets_saved_in_the_admin(db):
     SnippetFactory(name="snippets/footer.html", content="<p>Footer</p>")
     inserts = {(item.group, item.label, item.insert) for item in picker_items(MessageTypeFactory(), FRAGMENT)}
     assert ("Snippets", "footer", '{% include "snippets/footer.html" %}') in inserts
+
+
+@pytest.mark.parametrize("chip", [
+    '{% debug %}',  # not a merge tag or an include: the visual editor may not add it
+    '{% include "../../config/settings.py" %}',  # a file outside the template folders, dressed as a snippet chip
+    '{% include "/etc/passwd" %}',
+    '{{ message.__class__.__init__.__globals__ }}',  # a merge tag, accepted as such, but data-only when rendered
+], ids=["debug", "relative-include", "absolute-include", "dunder-merge-tag"])
+def test_a_crafted_chip_from_the_visual_editor_cannot_reach_a_file_or_an_object(staff, chip):
+    template = TemplateFactory(name="tests/edx_ace/greeting/email/body.html", content=FRAGMENT)
+    shown = editors.to_visual(FRAGMENT)
+    escaped = chip.replace("&", "&amp;").replace('"', "&quot;")
+    edited = shown.replace("</p>", f'<span class="ace-tag" data-ace-src="{escaped}">x</span></p>', 1)
+    response = staff.post(reverse("admin:ace_admin_template_change", args=[template.pk]), template_post(
+        template, FRAGMENT, content__mode="visual", content__visual=edited, content__initial=shown))
+    template.refresh_from_db()
+    assert template.content == FRAGMENT  # what is sent never changes from an editor's page
+    if response.status_code == 302:
+        # A merge tag or an include may be added from the visual editor: it is stored in the draft, and the
+        # sandbox decides what it can reach when rendered (HOSTILE in tests/ace_admin/hostile_templates.py sends
+        # the same include names and dunder paths: nothing of a file or an object comes out).
+        assert chip in template.working_content and not chip.startswith("{% debug")
+    else:
+        assert response.status_code == 200 and not template.has_draft, template.working_content
