@@ -7,6 +7,7 @@ needs no server); set DATABASE_URL and CELERY_BROKER_URL to scale out (see READM
 from __future__ import annotations
 
 import json
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -20,8 +21,10 @@ VAR_DIR = Path(env_str("ACE_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+@functools.cache
 def _generated_secret_key() -> str:
-    """A key generated once and kept under var/ (never in git): made on first use, not when settings load."""
+    """A key generated once and kept under var/ (never in git): made on first use, not when settings load.
+    Read once per process: a lazy setting is evaluated on every use (signing reads it for each link)."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))

@@ -1,5 +1,6 @@
 """Template tags for ACE templates: ``{% load acetags %}``."""
 
+import functools
 import inspect
 
 from django import template
@@ -27,8 +28,18 @@ def get_action_links(context, channel, omit_unsubscribe_link=None):
 
 
 def _takes_message(method) -> bool:
-    """Whether ``method`` names a ``message`` parameter (not just ``**kwargs``)."""
+    """Whether ``method`` names a ``message`` parameter (not just ``**kwargs``); asked once per function (every
+    email renders this tag, and ``inspect.signature`` costs more than the rest of the tag)."""
+    target = getattr(method, "__func__", method)
     try:
-        return "message" in inspect.signature(method).parameters
+        return _names_message(target)
+    except TypeError:  # an unhashable callable object: asked each time
+        return _names_message.__wrapped__(target)
+
+
+@functools.lru_cache(maxsize=256)
+def _names_message(function) -> bool:
+    try:
+        return "message" in inspect.signature(function).parameters
     except (TypeError, ValueError):
         return False
