@@ -6,8 +6,8 @@ needs no server); set DATABASE_URL and CELERY_BROKER_URL to scale out (see READM
 
 from __future__ import annotations
 
-import json
 import functools
+import json
 import os
 import secrets
 from pathlib import Path

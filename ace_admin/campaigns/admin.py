@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.campaigns import audiences, preflight, service
+from ace_admin.campaigns import abtest, audiences, preflight, service
 from ace_admin.campaigns import test_send as campaign_test_send
 from ace_admin.campaigns.story import failure_groups, run_progress, story
 from ace_admin.importing import check_size
@@ -20,6 +20,7 @@ from ace_admin.models import (
     AudienceMember,
     Campaign,
     CampaignRun,
+    CampaignVariant,
     DeliveryLog,
     MessageType,
     PreflightOverride,
@@ -32,6 +33,7 @@ from ace_admin.privacy.masking import (
     mask_address,
     mask_text,
 )
+from ace_admin.reports.queries import variant_funnels
 
 
 class AudienceForm(forms.ModelForm):
@@ -116,6 +118,53 @@ class AudienceMemberAdmin(MaskedAddressesMixin, admin.ModelAdmin):
     autocomplete_fields = ["audience"]
 
 
+class VariantFormSet(forms.BaseInlineFormSet):
+    """A/B variants: each its own message type, none the campaign's own, all in the campaign's category (people
+    who opted out of one must not get another) and of the same kind (transactional or not)."""
+
+    def clean(self):
+        super().clean()
+        campaign_type = self.instance.message_type if self.instance.message_type_id else None
+        seen_types, seen_labels = set(), set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            message_type, label = data.get("message_type"), data.get("label")
+            if label in seen_labels:
+                form.add_error("label", f"Variant {label} is listed twice.")
+            seen_labels.add(label)
+            if message_type is None:
+                continue
+            if campaign_type is not None and message_type.pk == campaign_type.pk:
+                form.add_error("message_type", "This is the campaign's own message (variant A): choose a copy of it "
+                                               "with what you want to test changed.")
+            elif message_type.pk in seen_types:
+                form.add_error("message_type", "Two variants send the same message type: their results could not "
+                                               "be told apart.")
+            elif campaign_type is not None and (message_type.category != campaign_type.category
+                                                or message_type.transactional != campaign_type.transactional):
+                form.add_error("message_type", f"{message_type} is {_kind(message_type)}; the campaign's message "
+                               f"is {_kind(campaign_type)}. A variant must be the same, so opt-outs apply the same "
+                               "way.")
+            seen_types.add(message_type.pk)
+
+
+def _kind(message_type) -> str:
+    transactional = "transactional" if message_type.transactional else "not transactional"
+    return f"in the category '{message_type.category or 'none'}' ({transactional})"
+
+
+class CampaignVariantInline(admin.TabularInline):
+    model = CampaignVariant
+    formset = VariantFormSet
+    extra = 0
+    max_num = len(CampaignVariant.LABELS)
+    autocomplete_fields = ["message_type"]
+    verbose_name = "A/B variant (the campaign's message is A)"
+    verbose_name_plural = "A/B test variants (the campaign's message is A; add B, C, D to test them)"
+
+
 @admin.register(Campaign)
 class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
     list_display = ["name", "message_type", "audience", "schedule", "schedule_summary", "enabled", "archived",
@@ -130,8 +179,11 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
         ("When", {"fields": ["enabled", "schedule", "run_at", "grace_minutes", ("every", "period"),
                              ("cron_minute", "cron_hour", "cron_day_of_week", "cron_day_of_month",
                               "cron_month_of_year"), "timezone", "local_send_time", "recipient_timezone_key"]}),
+        ("A/B test (with variants below)", {"fields": [
+            "ab_winner_rule", ("ab_test_percent", "ab_holdout_percent"), "ab_wait_hours"]}),
         ("Advanced", {"classes": ["collapse"], "fields": ["expiration_hours", "options"]}),
     ]
+    inlines = [CampaignVariantInline]
 
     @admin.display(description="schedule")
     def schedule_summary(self, obj):
@@ -284,6 +336,17 @@ class CampaignRunAdmin(admin.ModelAdmin):
                                   if done else "This run is not blocked.", messages.SUCCESS if done else
                                   messages.WARNING)
             return redirect("admin:ace_admin_campaignrun_change", pk)
+        if action.startswith("choose-"):
+            label = action.removeprefix("choose-")
+            try:
+                result = service.decide_winner(run.pk, choose=label, user=request.user)
+            except ValueError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                chosen = result == f"winner {label}"
+                self.message_user(request, f"Variant {label} is being sent to the rest of the audience." if chosen
+                                  else f"Nothing changed: {result}.", messages.SUCCESS if chosen else messages.WARNING)
+            return redirect("admin:ace_admin_campaignrun_change", pk)
         self._control(request, [run], action)
         return redirect("admin:ace_admin_campaignrun_change", pk)
 
@@ -328,7 +391,9 @@ class CampaignRunAdmin(admin.ModelAdmin):
         extra = {"failures": failures, "may_control": self.may_control(request),
                  "failure_groups": failure_groups(object_id) if run else [],
                  "log_url": reverse("admin:ace_admin_deliverylog_changelist") + f"?q={run.send_uuid}" if run else "",
-                 "progress": run_progress(run) if run else {}, **(extra_context or {})}
+                 "progress": run_progress(run) if run else {},
+                 "variants": variant_funnels(run) if run else [],
+                 "ab_labels": abtest.labels(run.ab_plan) if run else [], **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 

@@ -6,10 +6,11 @@ from ace.message import Message
 from ace.recipient import Recipient
 
 
-def campaign_message(campaign, row: dict, *, send_uuid=None, expiration_time=None) -> Message:
+def campaign_message(campaign, row: dict, *, send_uuid=None, expiration_time=None, message_type=None) -> Message:
     """The message of ``campaign`` for the audience row ``row`` (``{"id", "email", "lang", "ctx"}``): the
-    campaign's shared details, overridden by the person's own."""
-    message_type = campaign.message_type
+    campaign's shared details, overridden by the person's own. ``message_type``: an A/B variant's instead of the
+    campaign's own."""
+    message_type = message_type or campaign.message_type
     context = dict(campaign.context or {})
     context.update(row.get("ctx") or {})
     return Message(

@@ -204,9 +204,10 @@ def _channel_types(campaign) -> list[ChannelType]:
             and campaign.channels in ("all", channel_type.value)]
 
 
-def check_row(campaign, row: dict, report: Report) -> None:
-    """Render ``campaign``'s message for ``row`` on each of its channel types and add what is wrong to ``report``."""
-    message = campaign_message(campaign, row)
+def check_row(campaign, row: dict, report: Report, message_type=None) -> None:
+    """Render ``campaign``'s message (or an A/B variant's: ``message_type``) for ``row`` on each of its channel
+    types and add what is wrong to ``report``."""
+    message = campaign_message(campaign, row, message_type=message_type)
     language = message.language or ""
     ace_send.prepare(message)  # what send() adds before rendering: unsubscribe and preference links...
     context = dict(message.context)
@@ -248,8 +249,12 @@ def check(campaign, rng=None) -> Report:
     except Exception as error:  # noqa: BLE001 — an audience that cannot be read blocks with its reason
         report.findings.append(Finding("template_error", detail=f"the audience cannot be read: {error}"))
         return report
+    # Every A/B variant goes to part of the audience: each is checked for everyone in the sample.
+    variants = [None, *(variant.message_type for variant in (
+        campaign.variants.select_related("message_type") if campaign.pk else ()))]
     for row in rows:
-        check_row(campaign, row, report)
+        for message_type in variants:
+            check_row(campaign, row, report, message_type)
         language = row.get("lang") or campaign.language or ""
         if language not in report.languages:
             report.languages.append(language)

@@ -34,7 +34,7 @@ import logging
 import random
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
@@ -49,7 +49,7 @@ from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace_admin import delivery_log, stamp
-from ace_admin.campaigns import audiences, localtime, preflight, ratelimit
+from ace_admin.campaigns import abtest, audiences, localtime, preflight, ratelimit
 from ace_admin.campaigns import schedule as campaign_schedule
 from ace_admin.campaigns.messages import campaign_message
 from ace_admin.models import (
@@ -57,6 +57,7 @@ from ace_admin.models import (
     CampaignBatch,
     CampaignRun,
     DeliveryLog,
+    MessageType,
     PreflightOverride,
     QuietHours,
     TaskDelivery,
@@ -119,7 +120,12 @@ def duplicate_campaign(campaign):
     while Campaign.objects.filter(name=copy.name).exists():
         number += 1
         copy.name = f"{base} {number}"
-    save_campaign(copy)
+    with transaction.atomic():
+        save_campaign(copy)
+        for variant in campaign.variants.all():
+            variant.pk = variant.id = None
+            variant.campaign = copy
+            variant.save()
     return copy
 
 
@@ -172,14 +178,14 @@ def start_run(campaign, trigger: str = "hand", task_id: str | None = None):
             defaults.update(status=CampaignRun.BLOCKED, finished_at=now, error=report.summary())
         else:
             defaults["expires_at"] = _expiry(campaign, now)
+        defaults["ab_plan"] = abtest.plan_for(campaign, now)
     with transaction.atomic():
         if task_id:
             run, created = CampaignRun.objects.get_or_create(task_id=task_id, defaults=defaults)
         else:
             run, created = CampaignRun.objects.create(**defaults), True
         if created and run.status == CampaignRun.RUNNING:
-            transaction.on_commit(lambda: _task("run_campaign").delay(run.pk))
-            transaction.on_commit(lambda: _task("watch_run").apply_async((run.pk,), countdown=lease_seconds()))
+            _queue_start(run)
     if run.status in (CampaignRun.MISSED, CampaignRun.BLOCKED):
         LOG.warning("Campaign %s: run %s %s. %s", campaign, run.pk, run.status, run.error)
     return run
@@ -204,10 +210,20 @@ def override_preflight(run, user, reason: str):
         CampaignRun.objects.filter(pk=locked.pk).update(
             status=CampaignRun.RUNNING, finished_at=None, expires_at=_expiry(locked.campaign, now),
             error=f"Launched despite the preflight findings by {override.username or 'a manager'}: {reason}")
-        transaction.on_commit(lambda: _task("run_campaign").delay(locked.pk))
-        transaction.on_commit(lambda: _task("watch_run").apply_async((locked.pk,), countdown=lease_seconds()))
+        locked.ab_plan = abtest.plan_for(locked.campaign, now)  # the test's wait starts at the launch
+        CampaignRun.objects.filter(pk=locked.pk).update(ab_plan=locked.ab_plan)
+        _queue_start(locked)
     LOG.warning("Campaign run %s: preflight overridden by %s: %s", run.pk, override.username, reason)
     return override
+
+
+def _queue_start(run) -> None:
+    """After the transaction commits: read the audience, watch the run, and pick the A/B winner when it is due."""
+    transaction.on_commit(lambda: _task("run_campaign").delay(run.pk))
+    transaction.on_commit(lambda: _task("watch_run").apply_async((run.pk,), countdown=lease_seconds()))
+    if abtest.has_winner_rule(run.ab_plan):
+        due = datetime.fromisoformat(run.ab_plan["decide_at"])
+        transaction.on_commit(lambda: _task("decide_winner").apply_async((run.pk,), eta=due))
 
 
 def fire(campaign_id: int, task_id: str | None = None):
@@ -240,10 +256,21 @@ def read_audience(run_id: int, now=None):
                 locked = CampaignRun.objects.select_for_update().get(pk=run_id)
                 if locked.status != CampaignRun.RUNNING or locked.cursor != cursor:
                     return  # paused or cancelled, or another copy of this task moved on
-                for when, reason, rows in localtime.group(chunk, plan, start):
-                    _queue_planned(locked, rows, when, reason)
-                CampaignRun.objects.filter(pk=run_id).update(cursor=next_cursor,
-                                                             recipients=F("recipients") + len(chunk))
+                held_out = 0
+                for variant, rows in _shares(locked, chunk):
+                    if variant == abtest.HOLDOUT:
+                        held_out += len(rows)
+                        CampaignBatch.objects.create(run=locked, recipients=rows, size=len(rows), variant=variant,
+                                                     status=CampaignBatch.DONE)
+                    elif variant == "" and locked.ab_plan:
+                        CampaignBatch.objects.create(run=locked, recipients=rows, size=len(rows),
+                                                     status=CampaignBatch.WAITING, wait_reason=_winner_wait(locked))
+                    else:
+                        for when, reason, group in localtime.group(rows, plan, start):
+                            _queue_planned(locked, group, when, reason, variant)
+                CampaignRun.objects.filter(pk=run_id).update(
+                    cursor=next_cursor, recipients=F("recipients") + len(chunk) - held_out,
+                    held_out=F("held_out") + held_out)
             cursor = next_cursor
     except Exception as error:
         LOG.exception("Campaign run %s: reading the audience failed.", run_id)
@@ -255,9 +282,21 @@ def read_audience(run_id: int, now=None):
     maybe_finish(run_id)
 
 
-def _queue_planned(run, rows, when, reason) -> None:
+def _shares(run, chunk) -> list[tuple[str, list[dict]]]:
+    """``chunk`` by A/B share (variant label, holdout, or "" for the rest), or all of it as "" without a test."""
+    if not run.ab_plan:
+        return [("", chunk)]
+    return sorted(abtest.split(run.ab_plan, str(run.send_uuid), chunk).items())
+
+
+def _winner_wait(run) -> str:
+    due = timezone.localtime(datetime.fromisoformat(run.ab_plan["decide_at"]))
+    return f"waiting for the A/B test's winner (picked from {due:%Y-%m-%d %H:%M %Z})"
+
+
+def _queue_planned(run, rows, when, reason, variant="") -> None:
     """One batch of ``rows`` due at ``when`` (None: now), queued after the transaction commits."""
-    batch = CampaignBatch.objects.create(run=run, recipients=rows, size=len(rows), not_before=when,
+    batch = CampaignBatch.objects.create(run=run, recipients=rows, size=len(rows), not_before=when, variant=variant,
                                          wait_reason=reason if when is not None else "")
     if when is None:
         transaction.on_commit(lambda pk=batch.pk: _task("send_batch").delay(pk))
@@ -275,7 +314,11 @@ def waiting(run_id: int, now=None) -> list[tuple[str, int, object]]:
     rows = (CampaignBatch.objects.filter(run_id=run_id, status=CampaignBatch.QUEUED, not_before__gt=now)
             .values("wait_reason").annotate(n=models.Sum("size"), first=models.Min("not_before"))
             .order_by("first"))
-    return [(row["wait_reason"] or "retry or rate limit", row["n"] or 0, row["first"]) for row in rows]
+    found = [(row["wait_reason"] or "retry or rate limit", row["n"] or 0, row["first"]) for row in rows]
+    for row in (CampaignBatch.objects.filter(run_id=run_id, status=CampaignBatch.WAITING)
+                .values("wait_reason").annotate(n=models.Sum("size")).order_by()):
+        found.append((row["wait_reason"] or "waiting for the A/B test's winner", row["n"] or 0, None))
+    return found
 
 
 # --- Sending a batch ------------------------------------------------------------------------------------------
@@ -315,6 +358,14 @@ class _Deferred(Exception):
     """A rate limit has no slot now: this message and the rest of the batch go back to the queue."""
 
 
+def _variant_message_type(run, variant):
+    """The message type of A/B ``variant`` in ``run``'s plan (None: the campaign's own)."""
+    pk = (run.ab_plan or {}).get("variants", {}).get(variant) if variant else None
+    if pk is None or pk == run.campaign.message_type_id:
+        return None
+    return MessageType.objects.get(pk=pk)
+
+
 class BatchSender:
     """Sends one leased batch; see the module docstring."""
 
@@ -324,7 +375,7 @@ class BatchSender:
         self.batch, self.token = batch, token
         self.run = batch.run
         self.campaign = self.run.campaign
-        self.message_type = self.campaign.message_type
+        self.message_type = _variant_message_type(self.run, batch.variant) or self.campaign.message_type
         self.next_heartbeat = time.monotonic() + min(self.HEARTBEAT_SECONDS, lease_seconds() / 3)
         self.retry: list[dict] = []
         self.retry_at = None
@@ -398,7 +449,7 @@ class BatchSender:
 
     def build_message(self, row, message_uuid) -> Message:
         message = campaign_message(self.campaign, row, send_uuid=self.run.send_uuid,
-                                   expiration_time=self.run.expires_at)
+                                   expiration_time=self.run.expires_at, message_type=self.message_type)
         message.uuid = message_uuid
         return message
 
@@ -506,7 +557,7 @@ def _unique(rows):
 
 def _queue_follow_up(batch, rows, when) -> None:
     follow = CampaignBatch.objects.create(run_id=batch.run_id, lineage=batch.lineage, recipients=rows,
-                                          size=len(rows), not_before=when)
+                                          size=len(rows), not_before=when, variant=batch.variant)
     transaction.on_commit(lambda: _task("send_batch").apply_async((follow.pk,), eta=when))
 
 
@@ -603,6 +654,8 @@ def watch_run(run_id: int, last_cursor: int | None = None):
     if maybe_finish(run_id):
         return
     now = timezone.now()
+    if winner_due(run, now):
+        decide_winner(run_id, now=now)  # the task queued for that time was lost, or the test sends just ended
     stale = now - timedelta(seconds=lease_seconds())
     batches = CampaignBatch.objects.filter(run_id=run_id)
     # A held batch whose worker went silent is re-queued. Queued batches wait their turn while the run
@@ -623,6 +676,74 @@ def watch_run(run_id: int, last_cursor: int | None = None):
     store_counts(run_id)
     if not _eager():
         _task("watch_run").apply_async((run_id, run.cursor), countdown=max(lease_seconds() / 2, 1))
+
+
+# --- A/B tests (see ace_admin.campaigns.abtest) -------------------------------------------------------------------
+
+
+def winner_due(run, now=None) -> bool:
+    """Whether ``run`` has an A/B winner to pick now: its wait is over and it has not been picked."""
+    if run.status != CampaignRun.RUNNING or run.winner or not abtest.has_winner_rule(run.ab_plan):
+        return False
+    return (now or timezone.now()) >= datetime.fromisoformat(run.ab_plan["decide_at"])
+
+
+def variant_results(run) -> dict[str, dict]:
+    """Each A/B variant's funnel in ``run`` so far (``{label: funnel}``), from the delivery log and the event
+    counters (see ``ace_admin.reports.queries.variant_funnels``)."""
+    from ace_admin.reports.queries import variant_funnels  # the reports read the same counters
+
+    return {row["variant"]: row for row in variant_funnels(run)}
+
+
+def decide_winner(run_id: int, now=None, choose: str | None = None, user=None) -> str:
+    """Pick the A/B winner of a run and send it to the rest of the audience. Called by the task queued for the
+    end of the wait (and by ``watch_run`` if that task was lost); a manager may ``choose`` a variant instead, at
+    any time before the winner is picked. Waits (returns "test still sending") while test messages are still
+    going out: a rate read before they are all out would favour the variant that went first. Returns what
+    happened."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        run = CampaignRun.objects.select_for_update().select_related("campaign").filter(pk=run_id).first()
+        if run is None or not run.ab_plan or run.winner:
+            return "nothing to decide"
+        if run.status != CampaignRun.RUNNING:
+            return f"run {run.status}"
+        if choose is None:
+            if not winner_due(run, now):
+                return "not yet"
+            if CampaignBatch.objects.filter(run_id=run_id).exclude(variant="").exclude(
+                    status=CampaignBatch.DONE).exists() or not run.audience_done:
+                return "test still sending"
+        elif choose not in abtest.labels(run.ab_plan):
+            raise ValueError(f"There is no variant {choose!r} in this run's test.")
+        figures = variant_results(run)
+        winner, summary = abtest.decide(run.ab_plan.get("rule", Campaign.AB_RULE_CLICK), figures, chosen=choose)
+        if choose is not None:
+            summary["chosen_by"] = getattr(user, "get_username", lambda: "")() or "a manager"
+        summary.update(winner=winner, figures={label: {key: row.get(key) for key in (
+            "sent", "delivered", "opened", "clicked", "bounced")} for label, row in figures.items()})
+        CampaignRun.objects.filter(pk=run_id).update(winner=winner, winner_decided_at=now, winner_figures=summary)
+        run.winner = winner
+        released = _release_rest(run, winner, now)
+    LOG.info("Campaign run %s: A/B winner %s (%s); %s recipients get it.", run_id, winner, abtest.describe(summary),
+             released)
+    maybe_finish(run_id)
+    return f"winner {winner}"
+
+
+def _release_rest(run, winner: str, now) -> int:
+    """The batches waiting for the winner get it: queued now, or at the end of the recipients' quiet hours
+    (and their local send time, when the campaign has one). Returns how many recipients were released."""
+    plan = localtime.plan_for(run.campaign, QuietHours.objects.all())
+    released = 0
+    for batch in CampaignBatch.objects.filter(run_id=run.pk, status=CampaignBatch.WAITING):
+        released += batch.size
+        groups = localtime.group(batch.recipients, plan, now)
+        batch.delete()
+        for when, reason, rows in groups:
+            _queue_planned(run, rows, when, reason, winner)
+    return released
 
 
 def pause(run) -> bool:
@@ -650,7 +771,8 @@ def cancel(run) -> bool:
         changed = CampaignRun.objects.filter(pk=run.pk, status__in=[CampaignRun.RUNNING, CampaignRun.PAUSED]).update(
             status=CampaignRun.CANCELLED, finished_at=timezone.now())
         if changed:
-            CampaignBatch.objects.filter(run_id=run.pk, status=CampaignBatch.QUEUED).update(status=CampaignBatch.DONE)
+            CampaignBatch.objects.filter(run_id=run.pk, status__in=[CampaignBatch.QUEUED, CampaignBatch.WAITING]
+                                         ).update(status=CampaignBatch.DONE)
             # Retries that were waiting will not happen: they were never delivered.
             DeliveryLog.objects.filter(campaign_run_id=run.pk, status="retrying").delete()
     if changed:

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django.db.models import Count
 from django.utils import timezone
 
-from ace_admin.campaigns import service
+from ace_admin.campaigns import abtest, service
 from ace_admin.models import Campaign, CampaignRun, DeliveryLog
 from ace_admin.reports.queries import funnel_for_run
 
@@ -74,7 +75,7 @@ def run_progress(run) -> dict:
     counts = service.counts(run.pk)
     total = max(run.recipients, counts["messages"])
     done = counts["messages"] - counts["pending"]
-    waiting = [{"reason": reason, "count": count, "from": first.isoformat()}
+    waiting = [{"reason": reason, "count": count, "from": first.isoformat() if first else ""}
                for reason, count, first in service.waiting(run.pk)]
     finished = run.status in CampaignRun.FINISHED
     return {"status": run.status, "status_label": run.get_status_display(), "total": total, "done": done,
@@ -84,7 +85,28 @@ def run_progress(run) -> dict:
             if run.finished_at else "", "error": run.error,
             "can_pause": run.status == CampaignRun.RUNNING, "can_resume": run.status == CampaignRun.PAUSED,
             "can_cancel": run.status in (CampaignRun.RUNNING, CampaignRun.PAUSED),
-            "can_override": run.status == CampaignRun.BLOCKED, "finished": finished}
+            "can_override": run.status == CampaignRun.BLOCKED, "finished": finished,
+            "ab_text": ab_text(run),
+            "can_choose": run.status == CampaignRun.RUNNING and not run.winner and abtest.has_winner_rule(run.ab_plan)}
+
+
+def ab_text(run) -> str:
+    """Where the run's A/B test is, in a sentence ("" when the run tests nothing)."""
+    plan = run.ab_plan or {}
+    if not plan:
+        return ""
+    names = ", ".join(abtest.labels(plan))
+    held = f"; {run.held_out:,} held out (get nothing)" if run.held_out else ""
+    if not abtest.has_winner_rule(plan):
+        return f"A/B split: the audience is shared evenly between {names}{held}."
+    if run.winner:
+        when = timezone.localtime(run.winner_decided_at).strftime("%Y-%m-%d %H:%M") if run.winner_decided_at else ""
+        return (f"A/B test of {names}: {abtest.describe(run.winner_figures)} Picked {when}; the rest get "
+                f"{run.winner}{held}.")
+    due = timezone.localtime(datetime.fromisoformat(plan["decide_at"])).strftime("%Y-%m-%d %H:%M %Z")
+    metric = "unique click" if plan.get("rule") == Campaign.AB_RULE_CLICK else "unique open"
+    return (f"A/B test of {names} on {plan.get('test_percent')}% of the audience: the variant with the highest "
+            f"{metric} rate is picked from {due} and sent to the rest{held}.")
 
 
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")

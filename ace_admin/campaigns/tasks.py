@@ -51,6 +51,13 @@ def watch_run(run_id: int, last_cursor: int | None = None):
     return service.watch_run(run_id, last_cursor)
 
 
+@shared_task(name="ace_admin.tasks.decide_winner")
+def decide_winner(run_id: int):
+    """At the end of an A/B test's wait: pick the winner and send it to the rest (``watch_run`` retries while the
+    test messages are still going out)."""
+    return service.decide_winner(run_id)
+
+
 @worker_ready.connect(dispatch_uid="ace_admin.watch_runs_on_start")
 def _watch_running_runs(sender=None, **kwargs):
     """A worker starting (perhaps replacing one that was killed) watches every running run."""

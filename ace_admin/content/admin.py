@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
 from ace_admin.archive import ArchiveAdminMixin
-from ace_admin.content import discovery, publishing, resources
+from ace_admin.content import copying, discovery, publishing, resources
 from ace_admin.content.forms import TemplateForm, TemplateInlineFormSet
 from ace_admin.content.publishing_admin import (
     DraftInlineMixin,
@@ -150,7 +150,7 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
         ("Preview", {"fields": ["sample_context"], "classes": ["collapse"]}),
         ("History", {"fields": ["source", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    actions = ["enable", "disable"]
+    actions = ["enable", "disable", "copy"]
     # Extends admin/ace_admin/messagetype/change_form.html with the Preview link and button.
     change_form_template = "admin/ace_admin/preview/messagetype_change_form.html"
 
@@ -179,6 +179,22 @@ class MessageTypeAdmin(ArchiveAdminMixin, SafeImportExportMixin, ImportExportMix
         return obj._db_templates
 
     enable, disable = enable_disable_actions("message type", "they will not be sent")
+
+    @admin.action(description="Copy with their templates (e.g. for an A/B variant)", permissions=["add"])
+    def copy(self, request, queryset):
+        for message_type in queryset:
+            try:
+                made = copying.copy_message_type(message_type, request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{message_type} was not copied: {' '.join(error.messages)}",
+                                  messages.ERROR)
+                continue
+            url = reverse("admin:ace_admin_messagetype_change", args=[made.pk])
+            how = ("its templates are published as they are" if can_publish(request) else
+                   "its templates are drafts until a manager publishes them")
+            self.message_user(request, format_html(
+                'Copied {} as <a href="{}">{}</a> ({}). Change what the variant tests (e.g. the subject), then '
+                'add it to a campaign as an A/B variant.', message_type, url, made, how), messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Template:

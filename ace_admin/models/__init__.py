@@ -20,6 +20,7 @@ from ace_admin.models.campaigns import (
     Campaign,
     CampaignBatch,
     CampaignRun,
+    CampaignVariant,
     PreflightOverride,
     QuietHours,
     RateLimitSlot,
@@ -41,7 +42,8 @@ from ace_admin.models.rules import ChannelRoute, PolicyRule
 
 __all__ = [
     "CHANNEL_TYPE_CHOICES", "TEMPLATE_NAME_SCHEME", "Audience", "AudienceMember", "Campaign", "CampaignBatch",
-    "CampaignRun", "ChannelRoute", "DeliveryEvent", "DeliveryLog", "EventDailyCount", "EventType", "ImageAsset",
+    "CampaignRun", "CampaignVariant", "ChannelRoute", "DeliveryEvent", "DeliveryLog", "EventDailyCount", "EventType",
+    "ImageAsset",
     "LinkDailyCount", "MessageType", "OptOut", "PolicyRule", "PreflightOverride", "PublishingEvent", "QuietHours",
     "RateLimitSlot", "Snippet", "StampingModel", "StampingQuerySet", "Suppression", "TaskDelivery", "Template",
     "TemplateRevision", "TrackedLink", "identity_hash", "normalize_language"

@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ace_admin.campaigns import registry as audiences
@@ -83,6 +83,9 @@ class Campaign(models.Model):
     SCHEDULE_INTERVAL = "interval"
     SCHEDULE_CRONTAB = "crontab"
     PERIODS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
+    AB_RULE_CLICK, AB_RULE_OPEN, AB_RULE_NONE = "click", "open", "none"
+    AB_RULES = [(AB_RULE_CLICK, "Highest unique click rate"), (AB_RULE_OPEN, "Highest unique open rate"),
+                (AB_RULE_NONE, "No winner: split the whole audience between the variants")]
 
     name = models.CharField("name", max_length=200, unique=True, help_text="e.g. 'Monday newsletter'.")
     message_type = models.ForeignKey(MessageType, on_delete=models.PROTECT, related_name="campaigns",
@@ -147,6 +150,21 @@ class Campaign(models.Model):
         help_text="Which personal detail of the audience (a column of the imported list, or a value the group "
                   "defined in code gives) names each person's time zone, e.g. 'America/Sao_Paulo'. People without "
                   "one, or with an unknown zone, use the campaign's time zone.")
+    ab_test_percent = models.PositiveSmallIntegerField(
+        "A/B test group (% of the audience)", default=20, validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="With variants: this share of the audience is split evenly between the campaign's message (A) "
+                  "and its variants; the rest gets the winner. Not used when there is no winner rule.")
+    ab_holdout_percent = models.PositiveSmallIntegerField(
+        "holdout (% of the audience)", default=0, validators=[MaxValueValidator(50)],
+        help_text="With variants: this share of the audience gets nothing, to compare against. 0: no holdout.")
+    ab_winner_rule = models.CharField(
+        "winner rule", max_length=10, default=AB_RULE_CLICK, choices=AB_RULES,
+        help_text="With variants: how the winner is picked after the wait, from the engagement events "
+                  "(people only, machine opens and clicks left out).")
+    ab_wait_hours = models.PositiveIntegerField(
+        "wait before picking the winner (hours)", default=4, validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text="With a winner rule: how long after the run starts the test results are read and the winner "
+                  "is sent to the rest of the audience.")
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         editable=False, verbose_name="scheduler entry", help_text="The scheduler's record of this campaign.")
@@ -163,6 +181,12 @@ class Campaign(models.Model):
     def clean(self):
         super().clean()
         campaign_schedule.validate(self)
+        if (self.ab_winner_rule != self.AB_RULE_NONE and self.ab_test_percent is not None
+                and self.ab_holdout_percent is not None and self.ab_test_percent + self.ab_holdout_percent > 95):
+            raise ValidationError({"ab_test_percent": (
+                f"The test group ({self.ab_test_percent}%) and the holdout ({self.ab_holdout_percent}%) leave "
+                f"{100 - self.ab_test_percent - self.ab_holdout_percent}% for the winner: keep at least 5%, or "
+                "choose 'No winner' to split everyone between the variants.")})
 
 
 class CampaignRun(models.Model):
@@ -205,6 +229,20 @@ class CampaignRun(models.Model):
         "preflight findings", default=list, blank=True,
         help_text="What the check before the launch found: template errors and variables that render empty, "
                   "for whom and in which template.")
+    ab_plan = models.JSONField(
+        "A/B test", default=dict, blank=True, editable=False,
+        help_text="The A/B test as it was when the run started: variants (label: message type), shares, winner "
+                  "rule and when the winner is picked. Empty: no test.")
+    held_out = models.PositiveIntegerField("held out", default=0,
+                                           help_text="Recipients of the A/B holdout: they get nothing from this run.")
+    winner = models.CharField("A/B winner", max_length=1, blank=True,
+                              help_text="The variant sent to the rest of the audience (A: the campaign's message).")
+    winner_decided_at = models.DateTimeField("winner picked", null=True, blank=True,
+                                             help_text="When the winner was picked.")
+    winner_figures = models.JSONField(
+        "A/B results at the decision", default=dict, blank=True,
+        help_text="Each variant's figures when the winner was picked, the confidence of the difference, and who "
+                  "picked it (the rule, or a manager).")
     started_at = models.DateTimeField("started", auto_now_add=True, help_text="When the run started.")
     finished_at = models.DateTimeField("finished", null=True, blank=True, help_text="When the run ended.")
 
@@ -220,7 +258,7 @@ class CampaignRun(models.Model):
 class CampaignBatch(models.Model):
     """Internal: a slice of a run's recipients handed to one worker; its lease lets another worker take over."""
 
-    QUEUED, RUNNING, DONE = "queued", "running", "done"
+    QUEUED, RUNNING, DONE, WAITING = "queued", "running", "done", "waiting"
 
     run = models.ForeignKey(CampaignRun, on_delete=models.CASCADE, related_name="batches", verbose_name="run",
                             help_text="The run this batch belongs to.")
@@ -228,7 +266,8 @@ class CampaignBatch(models.Model):
                                help_text="Seeds the message ids of this slice (shared by its retries).")
     recipients = models.JSONField("recipients", help_text="The recipients of this slice.")
     status = models.CharField("status", max_length=10, default=QUEUED, db_index=True,
-                              choices=[(QUEUED, "Queued"), (RUNNING, "Sending"), (DONE, "Done")],
+                              choices=[(QUEUED, "Queued"), (RUNNING, "Sending"), (DONE, "Done"),
+                                       (WAITING, "Waiting for the A/B test's winner")],
                               help_text="Where the batch is.")
     not_before = models.DateTimeField("not before", null=True, blank=True,
                                       help_text="For retries and rate limits: not sent before this time.")
@@ -245,6 +284,10 @@ class CampaignBatch(models.Model):
     suspect_deaths = models.PositiveIntegerField(
         "stops on that message", default=0, help_text="Internal: how many workers stopped on that message.")
     size = models.PositiveIntegerField("recipients in it", default=0, help_text="How many recipients it holds.")
+    variant = models.CharField(
+        "A/B variant", max_length=10, blank=True,
+        help_text="The A/B variant its recipients get (A: the campaign's message); 'holdout': they get nothing; "
+                  "blank: no test, or the rest of the audience waiting for the winner.")
     wait_reason = models.CharField(
         "waiting for", max_length=200, blank=True,
         help_text="Why it is not sent before 'not before': the recipients' local send time, or quiet hours.")
@@ -342,3 +385,30 @@ class QuietHours(models.Model):
         super().clean()
         if self.start is not None and self.start == self.end:
             raise ValidationError({"end": "'From' and 'until' must differ."})
+
+
+class CampaignVariant(models.Model):
+    """An A/B variant of a campaign: another message type (its published subject and body) sent to a share of the
+    test group. The campaign's own message type is variant A."""
+
+    LABELS = ("B", "C", "D")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants",
+                                 verbose_name="campaign", help_text="The campaign this variant belongs to.")
+    label = models.CharField("variant", max_length=1, choices=[(label, label) for label in LABELS],
+                             help_text="B, C or D (A is the campaign's own message).")
+    message_type = models.ForeignKey(
+        MessageType, on_delete=models.PROTECT, related_name="campaign_variants", verbose_name="message type",
+        help_text="The message this variant sends: its published templates give the subject and body. Use "
+                  "'Copy as an A/B variant' on a message type to start from the campaign's message.")
+    note = models.CharField("what differs", max_length=200, blank=True,
+                            help_text="e.g. 'shorter subject line', for the report.")
+
+    class Meta:
+        verbose_name = "A/B variant"
+        verbose_name_plural = "A/B variants"
+        ordering = ["campaign", "label"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "label"], name="ace_admin_variant_label_once")]
+
+    def __str__(self):
+        return f"{self.campaign} — variant {self.label}"

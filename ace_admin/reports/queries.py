@@ -168,14 +168,40 @@ def links(scope: Scope) -> list[dict]:
     return sorted(result, key=lambda row: (-row["people"], -row["clicks"], row["url"]))
 
 
-def variants(scope: Scope) -> list[dict]:
-    """Results per A/B variant: none yet. The delivery log and the counters have no variant column; when variants
-    are built, their key joins the counters' key and this returns one funnel per variant (as :func:`report`'s
-    ``languages``), which the report page and the CSV export already show when the list is not empty."""
-    return []
+def variant_funnels(run: CampaignRun) -> list[dict]:
+    """One funnel per A/B variant of ``run`` (``[]`` when the run tests nothing), A first. Each variant is its own
+    message type, so "sent" is the run's log rows of that message type and the rest its counters; the winner's
+    funnel includes what it sent to the rest of the audience."""
+    plan = (run.ab_plan or {}).get("variants") or {}
+    if not plan:
+        return []
+    sent = dict(DeliveryLog.objects.filter(campaign_run_id=run.pk, status="sent", is_test=False).order_by()
+                .values_list("message_type_id").annotate(n=Count("id")).values_list("message_type_id", "n"))
+    counts = _merge(_counters(Scope(Q(campaign_run_id=run.pk), Q()), "message_type_id"), 0)
+    names = dict(MessageType.objects.filter(pk__in=plan.values()).values_list("pk", "name"))
+    notes = dict(run.campaign.variants.values_list("label", "note")) if run.campaign_id else {}
+    rows = [{"variant": label, "message_type": names.get(pk, f"#{pk}"), "note": notes.get(label, ""),
+             "winner": run.winner == label, **funnel(sent.get(pk, 0), counts.get(pk, {}))}
+            for label, pk in sorted(plan.items())]
+    # How sure a difference is: each variant against the one leading on the test's metric (clicks without a rule).
+    from ace_admin.campaigns import abtest  # a pure module: figures in, figures out
+
+    rule = run.ab_plan.get("rule") or "click"
+    leader, summary = abtest.decide(rule, {row["variant"]: row for row in rows})
+    for row in rows:
+        row["metric"] = summary["metric"]
+        row["leader"] = row["variant"] == leader
+        row["confidence"] = summary["confidence"].get(row["variant"])
+    return rows
 
 
-def report(scope: Scope) -> dict:
+def variants(scope: Scope, run: CampaignRun | None = None) -> list[dict]:
+    """Results per A/B variant: a run's (see :func:`variant_funnels`); other reports (a period, a message type)
+    mix runs and have none."""
+    return variant_funnels(run) if run is not None else []
+
+
+def report(scope: Scope, run: CampaignRun | None = None) -> dict:
     """Everything a report page shows: ``funnel``, ``series`` (per day), ``links``, ``languages``, ``variants``."""
     sent = _sent(scope)
     counts = _counters(scope, "day", "language")
@@ -184,7 +210,7 @@ def report(scope: Scope) -> dict:
                  for language in sorted(set(sent) | set(by_language))]
     total = funnel(sum(row["total"] for row in sent.values()), _totals(counts))
     return {"funnel": total, "series": _series(scope, sent, _merge(counts, 0)), "links": links(scope),
-            "languages": languages, "variants": variants(scope)}
+            "languages": languages, "variants": variants(scope, run)}
 
 
 def funnel_for_scope(scope: Scope) -> dict:
@@ -199,7 +225,7 @@ def funnel_for_run(run: CampaignRun) -> dict:
 
 
 def report_for_run(run: CampaignRun) -> dict:
-    return report(run_scope(run))
+    return report(run_scope(run), run)
 
 
 def report_for_message_type(message_type: MessageType, days: int = 30, today: date | None = None) -> dict:

@@ -119,8 +119,21 @@ def languages_table(languages: list[dict]) -> Table:
 
 
 def variants_table(variants: list[dict]) -> Table:
-    return _breakdown("variants", "Per variant", "variant", str, variants,
-                      "A/B variants are not available yet: every message of this report is the same variant.")
+    """Each A/B variant's funnel, and how sure it is that its rate differs from the leading variant's."""
+    rows = []
+    for row in variants:
+        note = f" — {row['note']}" if row.get("note") else ""
+        name = f"{row['variant']} ({row['message_type']}){note}{' — winner' if row.get('winner') else ''}"
+        rate = row["click_rate"] if row.get("metric", "clicked") == "clicked" else row["open_rate"]
+        sure = ("leading" if row.get("leader") else
+                "no data yet" if row.get("confidence") is None else Percent(row["confidence"]))
+        rows.append([name, row["sent"], row["delivered"], row["opened"], _rate(row["open_rate"]), row["clicked"],
+                     _rate(row["click_rate"]), row["bounced"], row["unsubscribed"], _rate(rate), sure])
+    metric = "clicks" if not variants or variants[0].get("metric", "clicked") == "clicked" else "opens"
+    return Table("variants", "Per A/B variant", [
+        "variant", "sent", "delivered", "opened", "open rate", "clicked", "click rate", "bounced", "unsubscribed",
+        f"rate compared (unique {metric})", "confidence the difference from the leader is real"], rows,
+        empty="No A/B test: every message of this report is the same message.")
 
 
 def runs_table(runs: list[dict]) -> Table:

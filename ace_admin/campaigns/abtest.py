@@ -1,0 +1,164 @@
+"""A/B tests of a campaign: who gets which variant, how the winner is picked, and how sure the difference is.
+
+A campaign with variants (``CampaignVariant``: B, C, D; the campaign's own message type is A) tests them in each
+run. The run's plan (``CampaignRun.ab_plan``) is taken when the run starts, so editing the campaign later does not
+change a run under way. Each recipient's share follows from a hash of the run's bulk-send id and the recipient:
+
+- the **holdout** (``ab_holdout_percent``) gets nothing; their batches are kept (done, never sent) so the people
+  can be compared with the others later;
+- the **test group** (``ab_test_percent``) is split evenly between the variants and sent at once;
+- the **rest** waits (batches in status "waiting") until the winner is picked, ``ab_wait_hours`` after the run
+  started, by the highest unique open or click rate (people only: machine opens and clicks are in no rate), then
+  gets the winner. With the rule "no winner" there is no rest: the whole audience (less the holdout) is split.
+
+Every share is a batch of the same run, so the delivery log's unique (run, recipient, channel) key holds across
+variants: nobody is mailed twice, whichever worker dies when.
+
+The confidence of a difference is a two-sided two-proportion z-test (pooled standard error) between the best
+variant and each other one: ``1 - p``. It is a guide for the marketer, not a stopping rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import timedelta
+
+from ace_admin.models import Campaign
+
+#: The label of the campaign's own message type.
+CONTROL = "A"
+HOLDOUT = "holdout"
+#: Hash buckets: shares are counted in hundredths of a percent.
+_BUCKETS = 10_000
+
+
+def plan_for(campaign, started_at) -> dict:
+    """The A/B plan of a run of ``campaign`` starting at ``started_at`` (``{}``: the campaign tests nothing)."""
+    variants = list(campaign.variants.order_by("label").values_list("label", "message_type_id")) if campaign.pk else []
+    if not variants:
+        return {}
+    rule = campaign.ab_winner_rule
+    plan = {"variants": {CONTROL: campaign.message_type_id, **dict(variants)},
+            "holdout_percent": campaign.ab_holdout_percent, "rule": rule,
+            "test_percent": 100 - campaign.ab_holdout_percent if rule == Campaign.AB_RULE_NONE
+            else campaign.ab_test_percent}
+    if rule != Campaign.AB_RULE_NONE:
+        plan["wait_hours"] = campaign.ab_wait_hours
+        plan["decide_at"] = (started_at + timedelta(hours=campaign.ab_wait_hours)).isoformat()
+    return plan
+
+
+def labels(plan: dict) -> list[str]:
+    return sorted((plan or {}).get("variants", {}))
+
+
+def has_winner_rule(plan: dict) -> bool:
+    return bool(plan) and plan.get("rule") != Campaign.AB_RULE_NONE
+
+
+def share(plan: dict, seed: str, row: dict) -> str:
+    """Which share of the run ``row`` falls in: a variant label, ``HOLDOUT``, or ``""`` (the rest, waiting for the
+    winner). The same for every reading of the audience (a resumed run puts everyone where they were)."""
+    digest = hashlib.sha256(f"{seed}|{row.get('id') or ''}|{(row.get('email') or '').lower()}".encode()).digest()
+    value = int.from_bytes(digest[:8], "big")
+    bucket, pick = value % _BUCKETS, value // _BUCKETS
+    holdout = round(plan.get("holdout_percent", 0) * _BUCKETS / 100)
+    if bucket < holdout:
+        return HOLDOUT
+    if bucket < holdout + round(plan.get("test_percent", 0) * _BUCKETS / 100):
+        names = labels(plan)
+        return names[pick % len(names)]
+    return ""
+
+
+def split(plan: dict, seed: str, rows: list[dict]) -> dict[str, list[dict]]:
+    """``rows`` by share (see :func:`share`), in their order."""
+    shares: dict[str, list[dict]] = {}
+    for row in rows:
+        shares.setdefault(share(plan, seed, row), []).append(row)
+    return shares
+
+
+def estimate(plan_or_campaign, audience_size: int) -> dict:
+    """How an audience of ``audience_size`` is expected to split (for the campaign form): per variant, holdout,
+    and the rest that gets the winner."""
+    if isinstance(plan_or_campaign, Campaign):
+        campaign = plan_or_campaign
+        names = [CONTROL, *campaign.variants.order_by("label").values_list("label", flat=True)]
+        holdout_percent = campaign.ab_holdout_percent
+        test_percent = (100 - holdout_percent if campaign.ab_winner_rule == Campaign.AB_RULE_NONE
+                        else campaign.ab_test_percent)
+    else:
+        names, holdout_percent = labels(plan_or_campaign), plan_or_campaign.get("holdout_percent", 0)
+        test_percent = plan_or_campaign.get("test_percent", 0)
+    holdout = round(audience_size * holdout_percent / 100)
+    test = round(audience_size * test_percent / 100)
+    return {"variants": {name: test // len(names) for name in names}, "holdout": holdout,
+            "rest": max(audience_size - holdout - test, 0)}
+
+
+# --- the decision ------------------------------------------------------------------------------------------------
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2))
+
+
+def confidence(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float | None:
+    """How sure it is that two rates differ: 1 - the two-sided p-value of a pooled two-proportion z-test. None when
+    either side has no trials; 0.0 when nothing differs (or nothing happened on either side)."""
+    if not trials_a or not trials_b:
+        return None
+    pooled = (successes_a + successes_b) / (trials_a + trials_b)
+    error = math.sqrt(pooled * (1 - pooled) * (1 / trials_a + 1 / trials_b))
+    if error == 0:
+        return 0.0
+    z = abs(successes_a / trials_a - successes_b / trials_b) / error
+    return 1 - 2 * (1 - _normal_cdf(z))
+
+
+def metric_of(rule: str) -> str:
+    """The funnel key a rule compares: ``clicked`` or ``opened`` (unique messages, people only)."""
+    return "opened" if rule == Campaign.AB_RULE_OPEN else "clicked"
+
+
+def base_of(figures: dict) -> int:
+    """What a rate is out of: messages delivered, or (providers that report no deliveries, e.g. plain SMTP) sent
+    less hard bounces, as the reports count it."""
+    return figures.get("delivered") or max(figures.get("sent", 0) - figures.get("bounced", 0), 0)
+
+
+def decide(rule: str, figures: dict[str, dict], chosen: str | None = None) -> tuple[str, dict]:
+    """The winner among ``figures`` (``{label: funnel}``) by ``rule`` (or ``chosen``, a manager's pick), and what
+    the decision rests on: each variant's rate and the confidence that the winner's rate differs from it. Ties
+    (no events at all included) go to the earliest label: A, the campaign's own message, unless a variant did
+    better."""
+    metric = metric_of(rule)
+    rates = {}
+    for label in sorted(figures):
+        base = base_of(figures[label])
+        rates[label] = (figures[label].get(metric, 0) / base) if base else 0.0
+    winner = chosen or max(sorted(rates), key=lambda label: (rates[label], -ord(label[0])))
+    compared = {}
+    for label in sorted(figures):
+        if label == winner:
+            continue
+        compared[label] = confidence(figures.get(winner, {}).get(metric, 0), base_of(figures.get(winner, {})),
+                                     figures[label].get(metric, 0), base_of(figures[label]))
+    return winner, {"metric": metric, "rates": rates, "confidence": compared}
+
+
+def describe(summary: dict) -> str:
+    """One sentence for the run and report pages: "B won on unique clicks (3.1% vs A 2.4%, 97% confidence)"."""
+    if not summary or not summary.get("winner"):
+        return ""
+    winner, rates = summary["winner"], summary.get("rates", {})
+    metric = "unique clicks" if summary.get("metric") == "clicked" else "unique opens"
+    how = f"picked by {summary['chosen_by']}" if summary.get("chosen_by") else f"won on {metric}"
+    parts = []
+    for label, sure in sorted(summary.get("confidence", {}).items()):
+        sure_text = "no data" if sure is None else f"{sure:.0%} confidence"
+        parts.append(f"{label} {rates.get(label, 0):.1%}, {sure_text}")
+    versus = f" vs {'; '.join(parts)}" if parts else ""
+    return f"{winner} {how} ({winner} {rates.get(winner, 0):.1%}{versus})."
