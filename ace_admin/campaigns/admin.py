@@ -150,6 +150,33 @@ class VariantFormSet(forms.BaseInlineFormSet):
             seen_types.add(message_type.pk)
 
 
+def _number(query, name: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(query.get(name, default)), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
+def _ab_figures(query, sendable: int) -> str:
+    """How the form's A/B test would split ``sendable`` people ("" without variants)."""
+    count = _number(query, "variants", 0, 0, len(CampaignVariant.LABELS))
+    if not count:
+        return ""
+    rule = query.get("ab_winner_rule") or Campaign.AB_RULE_CLICK
+    holdout = _number(query, "ab_holdout_percent", 0, 0, 50)
+    plan = {"variants": {label: 0 for label in ("A", *CampaignVariant.LABELS[:count])}, "holdout_percent": holdout,
+            "test_percent": 100 - holdout if rule == Campaign.AB_RULE_NONE
+            else _number(query, "ab_test_percent", 20, 1, 90)}
+    split = abtest.estimate(plan, sendable)
+    each = ", ".join(f"{label} {n:,}" for label, n in split["variants"].items())
+    held = f"; {split['holdout']:,} held out" if split["holdout"] else ""
+    if rule == Campaign.AB_RULE_NONE:
+        return f"A/B split, about: {each}{held}."
+    hours = _number(query, "ab_wait_hours", 4, 1, 168)
+    return (f"A/B test, about: {each} in the test{held}; {split['rest']:,} get the winner {hours} h after the "
+            "run starts.")
+
+
 def _kind(message_type) -> str:
     transactional = "transactional" if message_type.transactional else "not transactional"
     return f"in the category '{message_type.category or 'none'}' ({transactional})"
@@ -241,6 +268,7 @@ class CampaignAdmin(ArchiveAdminMixin, admin.ModelAdmin):
             found = preflight.figures(audience, message_type, language=request.GET.get("language", ""))
         except ValidationError as error:
             return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        found["ab_text"] = _ab_figures(request.GET, found["sendable"])
         return JsonResponse(found)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -219,3 +219,17 @@ def test_copying_a_message_type_copies_what_is_sent(greeting, manager):
     drafts = copy_message_type(greeting, editor)
     assert not Template.objects.filter(message_type=drafts, published=True).exists()
     assert Template.objects.filter(message_type=drafts, draft_content__contains="first_name").exists()
+
+
+def test_the_form_figures_say_how_the_audience_splits(greeting, manager, client):
+    campaign = _ab_campaign(greeting, manager, size=1000)
+    client.force_login(manager)
+    url = reverse("admin:ace_admin_campaign_figures")
+    found = client.get(url, {"audience": campaign.audience_id, "message_type": greeting.pk, "variants": "2",
+                             "ab_test_percent": "30", "ab_holdout_percent": "10", "ab_winner_rule": "click",
+                             "ab_wait_hours": "6"}).json()
+    assert found["ab_text"] == ("A/B test, about: A 100, B 100, C 100 in the test; 100 held out; 600 get the winner "
+                                "6 h after the run starts.")
+    found = client.get(url, {"audience": campaign.audience_id, "variants": "1", "ab_winner_rule": "none"}).json()
+    assert found["ab_text"] == "A/B split, about: A 500, B 500."
+    assert client.get(url, {"audience": campaign.audience_id}).json()["ab_text"] == ""
