@@ -11,6 +11,11 @@ its processes), the CPU time per message of the workers and of the SMTP server, 
 (other work on the machine slows every figure). Needs PostgreSQL and Redis: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/ace_bench_campaign, dropped and re-created) and BENCH_BROKER_URL
 (default redis://127.0.0.1:6379/9). Figures are printed, never asserted.
+
+Each size runs twice by default (``--ab both``): a plain campaign, the baseline measured in the same run, then
+the same campaign as an A/B split (``no winner`` rule: the audience shared between the newsletter's file
+templates, A, and a copy with another subject, B, published as database templates), with the ratio of the two.
+The preflight check runs before both, as it does in production.
 """
 
 from __future__ import annotations
@@ -107,8 +112,25 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
-def _prepare(size: int):
-    from ace_admin.models import Audience, AudienceMember, Campaign, MessageType
+def _variant(message_type):
+    """Variant B of the A/B runs: a copy of the newsletter (its file templates become published database templates)
+    with another subject, made as a manager would (``Copy with their templates``)."""
+    from django.contrib.auth import get_user_model
+
+    from ace_admin.content.copying import copy_message_type
+    from ace_admin.models import Template
+
+    manager, _ = get_user_model().objects.get_or_create(username="bench-manager",
+                                                        defaults={"is_staff": True, "is_superuser": True})
+    copy = copy_message_type(message_type, manager)
+    subject = Template.objects.get(message_type=copy, part="subject.txt", language="")
+    subject.content = "{{ platform_name }}: your {{ month }} letter is here"
+    subject.save(author=manager)
+    return copy
+
+
+def _prepare(size: int, ab: bool = False):
+    from ace_admin.models import Audience, AudienceMember, Campaign, CampaignVariant, MessageType
 
     message_type, _ = MessageType.objects.get_or_create(app_label="demo", name="newsletter",
                                                         defaults={"category": "marketing"})
@@ -122,17 +144,22 @@ def _prepare(size: int):
                "articles": [{"title": f"Article {n}", "summary": "What happened, in two lines of text for a "
                              "summary that is about as long as a real one.", "url": f"https://example.org/a/{n}"}
                             for n in range(3)]}
-    return Campaign.objects.create(name=audience.name, message_type=message_type, audience=audience,
-                                   context=context, schedule=Campaign.SCHEDULE_NONE,
-                                   options={"email_headers": {"X-ACE-Bench": "1"}})
+    campaign = Campaign.objects.create(name=audience.name, message_type=message_type, audience=audience,
+                                       context=context, schedule=Campaign.SCHEDULE_NONE,
+                                       options={"email_headers": {"X-ACE-Bench": "1"}},
+                                       ab_winner_rule=Campaign.AB_RULE_NONE, ab_holdout_percent=0)
+    if ab:  # the whole audience split between A (file templates) and B (database templates): nobody waits
+        CampaignVariant.objects.create(campaign=campaign, label="B", message_type=_variant(message_type))
+    return campaign
 
 
-def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int, pool: str, concurrency: int) -> dict:
+def run_size(size: int, smtp: SmtpServer, var_dir: Path, workers: int, pool: str, concurrency: int,
+             ab: bool = False) -> dict:
     from celery import Celery
 
     from ace_admin.models import CampaignRun, DeliveryLog
 
-    campaign = _prepare(size)
+    campaign = _prepare(size, ab)
     before = smtp.received
     processes = [subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool, "--concurrency", str(concurrency),
@@ -179,6 +206,9 @@ def main() -> None:
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"],
                         help="Celery pool of each worker process (default threads: one process, several batches)")
     parser.add_argument("--concurrency", type=int, default=4, help="batches at once per worker process (default 4)")
+    parser.add_argument("--ab", choices=["both", "on", "off"], default="both",
+                        help="A/B split between the newsletter and a variant: both (plain first, the baseline of "
+                             "the same run, then A/B), on, or off")
     args = parser.parse_args()
     var_dir = ROOT / "var" / "bench-campaign"
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -195,15 +225,21 @@ def main() -> None:
           f"{os.cpu_count()} CPU(s), {args.workers} worker processes ({args.pool} pool, {args.concurrency} batches "
           f"at once each), PostgreSQL + Redis, "
           f"aiosmtpd on loopback; demo newsletter (file templates with layout)")
+    modes = {"both": [False, True], "on": [True], "off": [False]}[args.ab]
     with SmtpServer() as smtp:
         for size in args.sizes:
-            result = run_size(size, smtp, var_dir, args.workers, args.pool, args.concurrency)
-            peaks = ", ".join(f"{mb:.0f} MB" for mb in result["peak_mb"])
-            print(f"{result['size']:>8,} recipients: {result['status']}, {result['seconds']:6.1f} s, "
-                  f"{result['rate']:6.0f} msg/s end to end; sent (log) {result['sent']:,}, "
-                  f"SMTP accepted {result['smtp']:,}; peak worker RSS {peaks}; CPU per message: workers "
-                  f"{result['worker_cpu_ms']:.2f} ms, SMTP server {result['smtp_cpu_ms']:.2f} ms; "
-                  f"load average {result['load']:.1f}")
+            plain = None
+            for ab in modes:
+                result = run_size(size, smtp, var_dir, args.workers, args.pool, args.concurrency, ab)
+                peaks = ", ".join(f"{mb:.0f} MB" for mb in result["peak_mb"])
+                ratio = f" ({result['rate'] / plain:.2f} x the plain run)" if ab and plain else ""
+                print(f"{result['size']:>8,} recipients, {'A/B split' if ab else 'plain    '}, preflight on: "
+                      f"{result['status']}, {result['seconds']:6.1f} s, {result['rate']:6.0f} msg/s end to end{ratio}; "
+                      f"sent (log) {result['sent']:,}, SMTP accepted {result['smtp']:,}; peak worker RSS {peaks}; "
+                      f"CPU per message: workers {result['worker_cpu_ms']:.2f} ms, SMTP server "
+                      f"{result['smtp_cpu_ms']:.2f} ms; load average {result['load']:.1f}")
+                if not ab:
+                    plain = result["rate"]
 
 
 if __name__ == "__main__":
