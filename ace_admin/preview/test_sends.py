@@ -62,9 +62,10 @@ def blocked_addresses(addresses: list[str]) -> dict[str, str]:
     return found
 
 
-def plan(user, addresses: list[str]) -> Plan:
+def plan(user, addresses: list[str], messages_each: int = 1) -> Plan:
     """What to send: at most MAX_TEST_RECIPIENTS unique addresses, none suppressed or erased, within the user's
-    hourly allowance (counted here, when the plan is made)."""
+    hourly allowance (counted here, when the plan is made; ``messages_each`` messages per address, e.g. one per
+    A/B variant)."""
     result = Plan()
     unique = list(dict.fromkeys(address.strip().lower() for address in addresses if address.strip()))
     for address in unique[MAX_TEST_RECIPIENTS:]:
@@ -73,7 +74,7 @@ def plan(user, addresses: list[str]) -> Plan:
     blocked = blocked_addresses(unique)
     result.skipped.extend((address, blocked[address]) for address in unique if address in blocked)
     wanted = [address for address in unique if address not in blocked]
-    if wanted and not _take(user, len(wanted)):
+    if wanted and not _take(user, len(wanted) * max(messages_each, 1)):
         result.refused = (f"Not sent: you may send {hourly_limit()} test messages per hour and have reached that "
                           "limit. Try again later.")
         return result

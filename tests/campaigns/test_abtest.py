@@ -233,3 +233,14 @@ def test_the_form_figures_say_how_the_audience_splits(greeting, manager, client)
     found = client.get(url, {"audience": campaign.audience_id, "variants": "1", "ab_winner_rule": "none"}).json()
     assert found["ab_text"] == "A/B split, about: A 500, B 500."
     assert client.get(url, {"audience": campaign.audience_id}).json()["ab_text"] == ""
+
+
+def test_a_test_send_from_the_campaign_sends_every_variant(greeting, manager, smtp_settings, client):
+    campaign = _ab_campaign(greeting, manager)
+    MessageType.objects.filter(pk=greeting.pk).update(seed_addresses="seed@example.org")
+    client.force_login(manager)
+    response = client.post(reverse("admin:ace_admin_campaign_test", args=[campaign.pk]), follow=True)
+    texts = [str(message) for message in response.context["messages"]]
+    assert "Test to seed@example.org: sent." in texts and "Test to seed@example.org (variant B): sent." in texts
+    assert sorted(_subjects(smtp_settings).elements()) == ["A", "B"]
+    assert all(received.rcpt_tos == ["seed@example.org"] for received in smtp_settings.messages)
