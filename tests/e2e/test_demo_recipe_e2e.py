@@ -148,6 +148,7 @@ def test_the_readme_recipe_sends_a_complete_newsletter_to_every_demo_learner(dem
         unsubscribe = re.findall(r'<a href="([^"]+)"[^>]*>Unsubscribe</a>', html)
         assert len(unsubscribe) == 1 and unsubscribe[0].startswith(live_server.url + "/"), unsubscribe
         assert f"<{unsubscribe[0]}>" in message.message["List-Unsubscribe"]
+        assert f"Unsubscribe: {unsubscribe[0]}" in text  # the plain-text part too
         links.add(unsubscribe[0])
     assert len(links) == 25  # one person's link each
     # The link works: it opens the site's unsubscribe page (a GET only asks; nothing is changed here).
