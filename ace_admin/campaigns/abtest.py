@@ -107,8 +107,8 @@ def _normal_cdf(z: float) -> float:
 
 def confidence(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float | None:
     """How sure it is that two rates differ: 1 - the two-sided p-value of a pooled two-proportion z-test. None when
-    either side has no trials; 0.0 when nothing differs (or nothing happened on either side)."""
-    if not trials_a or not trials_b:
+    either side has no trials or nothing happened on either side yet; 0.0 when the rates are equal."""
+    if not trials_a or not trials_b or not successes_a + successes_b:
         return None
     pooled = (successes_a + successes_b) / (trials_a + trials_b)
     error = math.sqrt(pooled * (1 - pooled) * (1 / trials_a + 1 / trials_b))

@@ -90,7 +90,7 @@ def test_confidence_is_a_two_proportion_z_test():
     # 100/1000 vs 150/1000: z = 3.38, two-sided p = 0.0007
     assert abtest.confidence(150, 1000, 100, 1000) == pytest.approx(0.99927, abs=1e-4)
     assert abtest.confidence(10, 100, 10, 100) == pytest.approx(0.0)
-    assert abtest.confidence(0, 100, 0, 100) == 0.0
+    assert abtest.confidence(0, 100, 0, 100) is None  # nothing happened yet: no data, not 0%
     assert abtest.confidence(1, 0, 1, 10) is None
 
 
