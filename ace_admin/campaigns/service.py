@@ -676,8 +676,13 @@ def cancel(run) -> bool:
             status=CampaignRun.CANCELLED, finished_at=timezone.now())
         if changed:
             CampaignBatch.objects.filter(run_id=run.pk, status=CampaignBatch.QUEUED).update(status=CampaignBatch.DONE)
-            # Retries that were waiting will not happen: they were never delivered.
-            DeliveryLog.objects.filter(campaign_run_id=run.pk, status="retrying").delete()
+            # Retries that were waiting will not happen: they were never delivered. Those a manager asked for
+            # had failed before: they stay in the log, failed.
+            retries = DeliveryLog.objects.filter(campaign_run_id=run.pk, status="retrying")
+            retries.filter(error__startswith=RETRY_NOTE).update(
+                status="failed", finished_at=timezone.now(), error="not sent: the run was cancelled before this "
+                                                                   "retry went out")
+            retries.delete()
     if changed:
         store_counts(run.pk)
     return bool(changed)
@@ -689,6 +694,10 @@ def cancel(run) -> bool:
 #: resumed), a done run is reopened. Not a cancelled run (someone stopped it), nor one that failed reading its
 #: audience (reopening it would read the rest of the audience), missed or blocked (nothing was sent).
 RETRY_STATUSES = (CampaignRun.RUNNING, CampaignRun.PAUSED, CampaignRun.DONE)
+
+
+#: How a row retried by hand starts its error while it waits (``cancel`` tells it from an automatic retry).
+RETRY_NOTE = "retry requested by "
 
 
 class RetryRefused(ValueError):
@@ -725,7 +734,7 @@ def retry_failures(run, status: str, reason: str, user=None, now=None) -> int:
         pks = [pk for pk, message_uuid in candidates if message_uuid in origins]
         if not pks:
             return 0
-        note = f"retry requested by {who} at {now:%Y-%m-%d %H:%M:%S %Z}"
+        note = f"{RETRY_NOTE}{who} at {now:%Y-%m-%d %H:%M:%S %Z}"
         for start in range(0, len(pks), 500):  # the database's limit on query parameters
             DeliveryLog.objects.filter(pk__in=pks[start:start + 500], status=status).update(
                 status="retrying", error=note, finished_at=None)

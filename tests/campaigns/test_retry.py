@@ -124,6 +124,17 @@ def test_a_paused_run_takes_the_retry_and_sends_it_when_resumed(failed_run, smtp
     assert (failed_run.status, failed_run.sent, len(smtp_settings.messages)) == (CampaignRun.DONE, 4, 4)
 
 
+def test_cancelling_keeps_the_retried_rows_as_failures(failed_run, smtp_settings, run_on_commit, monkeypatch):
+    monkeypatch.setattr(tasks.send_batch, "apply_async", lambda *args, **options: None)  # a busy queue
+    assert run_on_commit(service.retry_failures, failed_run, "failed", _retryable(failed_run)["reason"]) == 2
+    assert service.cancel(failed_run)
+    failed_run.refresh_from_db()
+    assert (failed_run.status, failed_run.sent, failed_run.failed) == (CampaignRun.CANCELLED, 2, 3)
+    assert DeliveryLog.objects.filter(campaign_run=failed_run, status="failed",
+                                      error__contains="the run was cancelled before this retry").count() == 2
+    assert len(smtp_settings.messages) == 2
+
+
 # --- Quiet hours for follow-ups ------------------------------------------------------------------------------------
 
 LATE = datetime(2027, 10, 30, 22, 30, tzinfo=UTC)  # 07:30 in Tokyo, 19:30 in São Paulo, 22:30 UTC
