@@ -24,7 +24,11 @@ How a run goes (see README "Campaigns"):
   the batch goes on with the others. ``send_message`` counts its deliveries by task id the same way. Both counts
   are committed before the work starts and cleared when it finishes.
 
-No task sleeps: recoverable failures and rate limits go back to the queue with an ETA.
+- ``retry_failures`` (the run page's "Retry these N") puts a retryable failure group back into the same run:
+  the same delivery-log rows, the same message ids, a done run reopened.
+
+No task sleeps: recoverable failures and rate limits go back to the queue with an ETA (after quiet hours, when
+the recipient's time falls in them).
 """
 
 from __future__ import annotations

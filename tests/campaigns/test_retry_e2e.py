@@ -34,8 +34,12 @@ def test_retry_button_sends_the_group_again_and_the_counts_follow(admin_page, li
     prompts = []
     admin_page.once("dialog", lambda dialog: (prompts.append(dialog.message), dialog.accept()))
     button.click()
-    admin_page.wait_for_function("document.querySelector('[data-field=\"sent\"]').innerText === '4' && "
-                                 "document.querySelector('[data-field=\"status_label\"]').innerText === 'Done'")
+    # The POST redirects to the page again: wait for the new page (the old one's nodes go away meanwhile).
+    admin_page.wait_for_selector(".messagelist")
+    admin_page.wait_for_function("""() => {
+        const field = (name) => document.querySelector(`[data-field="${name}"]`);
+        return field("sent") && field("sent").innerText === "4" && field("status_label").innerText === "Done";
+    }""")
     assert prompts == ["Send these 2 message(s) again, in this run?"]
     assert admin_page.locator('[data-field="failed"]').inner_text() == "0"
     assert "2 messages queued again in this run" in admin_page.locator(".messagelist").inner_text()
