@@ -43,7 +43,12 @@ def _error_text(outcome) -> str:
     if outcome.status is DeliveryStatus.RETRY_SCHEDULED:
         return outcome.reason or "retry scheduled"  # "retry scheduled for <time>: <error>"
     if outcome.error is not None:
-        return f"{type(outcome.error).__name__}: {outcome.error}"
+        text = f"{type(outcome.error).__name__}: {outcome.error}"
+        # A recoverable error given up on ("still failing after 10 attempts", "next attempt ... after expiration"):
+        # why it was given up comes first, so the run page can tell it from a refusal and offer a retry.
+        if outcome.reason and str(outcome.error) not in outcome.reason:
+            return f"{outcome.reason}: {text}"
+        return text
     return outcome.reason or ""
 
 

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from ace_admin.archive import ArchiveAdminMixin
 from ace_admin.campaigns import abtest, audiences, preflight, service
 from ace_admin.campaigns import test_send as campaign_test_send
-from ace_admin.campaigns.story import failure_groups, run_progress, story
+from ace_admin.campaigns.story import failure_groups, retry_history, run_progress, story
 from ace_admin.importing import check_size
 from ace_admin.models import (
     Audience,
@@ -325,7 +325,7 @@ class CampaignRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        # Nothing on a run is edited (no Save buttons); pause, resume, cancel and override are their own
+        # Nothing on a run is edited (no Save buttons); pause, resume, cancel, override and retry are their own
         # actions, allowed to those who may change campaigns.
         return False
 
@@ -375,8 +375,27 @@ class CampaignRunAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Variant {label} is being sent to the rest of the audience." if chosen
                                   else f"Nothing changed: {result}.", messages.SUCCESS if chosen else messages.WARNING)
             return redirect("admin:ace_admin_campaignrun_change", pk)
+        if action == "retry":
+            self._retry(request, run)
+            return redirect("admin:ace_admin_campaignrun_change", pk)
         self._control(request, [run], action)
         return redirect("admin:ace_admin_campaignrun_change", pk)
+
+    def _retry(self, request, run):
+        """"Retry these N" of a failure group: the group is named by its status and reason, as the page shows it."""
+        try:
+            count = service.retry_failures(run, request.POST.get("status", ""), request.POST.get("reason", ""),
+                                           request.user)
+        except service.RetryRefused as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        if not count:
+            self.message_user(request, "Nothing to retry: these messages were retried already.", messages.WARNING)
+            return
+        run.refresh_from_db()
+        later = " They go out when the run is resumed." if run.status == CampaignRun.PAUSED else ""
+        self.message_user(request, f"{count} message{'s' if count != 1 else ''} queued again in this run; the "
+                          f"figures below follow them as they go out.{later}", messages.SUCCESS)
 
     def _control(self, request, runs, action):
         verbs = {"pause": (service.pause, "paused"), "resume": (service.resume, "resumed"),
@@ -418,6 +437,7 @@ class CampaignRunAdmin(admin.ModelAdmin):
         run = CampaignRun.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         extra = {"failures": failures, "may_control": self.may_control(request),
                  "failure_groups": failure_groups(object_id) if run else [],
+                 "retries": retry_history(object_id) if run else [],
                  "log_url": reverse("admin:ace_admin_deliverylog_changelist") + f"?q={run.send_uuid}" if run else "",
                  "progress": run_progress(run) if run else {},
                  "variants": variant_funnels(run) if run else [],

@@ -24,12 +24,17 @@ How a run goes (see README "Campaigns"):
   the batch goes on with the others. ``send_message`` counts its deliveries by task id the same way. Both counts
   are committed before the work starts and cleared when it finishes.
 
-No task sleeps: recoverable failures and rate limits go back to the queue with an ETA.
+- ``retry_failures`` (the run page's "Retry these N") puts a retryable failure group back into the same run:
+  the same delivery-log rows, the same message ids, a done run reopened.
+
+No task sleeps: recoverable failures and rate limits go back to the queue with an ETA (after quiet hours, when
+the recipient's time falls in them).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -37,6 +42,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from celery import current_app
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.signals import post_save, pre_delete
@@ -49,7 +55,7 @@ from ace.message import Message
 from ace.outcome import DeliveryOutcome, DeliveryStatus
 from ace.signals import ACE_MESSAGE_OUTCOMES
 from ace_admin import delivery_log, stamp
-from ace_admin.campaigns import abtest, audiences, localtime, preflight, ratelimit
+from ace_admin.campaigns import abtest, audiences, failures, localtime, preflight, ratelimit
 from ace_admin.campaigns import schedule as campaign_schedule
 from ace_admin.campaigns.messages import campaign_message
 from ace_admin.models import (
@@ -555,10 +561,31 @@ def _unique(rows):
     return result
 
 
-def _queue_follow_up(batch, rows, when) -> None:
-    follow = CampaignBatch.objects.create(run_id=batch.run_id, lineage=batch.lineage, recipients=rows,
-                                          size=len(rows), not_before=when, variant=batch.variant)
-    transaction.on_commit(lambda: _task("send_batch").apply_async((follow.pk,), eta=when))
+def _queue_follow_up(batch, rows, when) -> list[int]:
+    """Queue ``rows`` of ``batch`` again for ``when`` (retries, messages a rate limit deferred, failures a manager
+    retries), in new batches of the same lineage, so with the same message ids. A recipient whose ``when`` falls
+    in their quiet hours waits for the window's end in their own zone (one batch per due time, with the reason
+    it waits; the run's expiration moves so that it still has its full time to deliver), as when the audience
+    was read. Returns the new batches' ids."""
+    run = batch.run
+    plan = dataclasses.replace(localtime.plan_for(run.campaign, QuietHours.objects.all()), local_time=None)
+    queued = []
+    for due, reason, members in localtime.group(rows, plan, when or timezone.now()):
+        follow = CampaignBatch.objects.create(run_id=batch.run_id, lineage=batch.lineage, recipients=members,
+                                              size=len(members), not_before=due or when, wait_reason=reason,
+                                              variant=batch.variant)
+        if due is not None:
+            _expire_after(run, due)
+        transaction.on_commit(lambda pk=follow.pk, eta=due or when: _task("send_batch").apply_async((pk,), eta=eta))
+        queued.append(follow.pk)
+    return queued
+
+
+def _expire_after(run, when) -> None:
+    """Move the run's expiration so that messages due at ``when`` still have the campaign's full time to deliver."""
+    expires = _expiry(run.campaign, when)
+    CampaignRun.objects.filter(pk=run.pk).filter(Q(expires_at__lt=expires) | Q(expires_at__isnull=True)).update(
+        expires_at=expires)
 
 
 def send_batch(batch_id: int, now=None):
@@ -624,12 +651,15 @@ def counts(run_id: int) -> dict:
 
 def maybe_finish(run_id: int) -> bool:
     """Mark the run done once its audience was read and every batch is done; store its final counts."""
-    run = CampaignRun.objects.filter(pk=run_id).first()
-    if run is None or run.status != CampaignRun.RUNNING or not run.audience_done:
-        return False
-    if CampaignBatch.objects.filter(run_id=run_id).exclude(status=CampaignBatch.DONE).exists():
-        return False
-    store_counts(run_id, status=CampaignRun.DONE, only_if=CampaignRun.RUNNING)
+    with transaction.atomic():
+        # Writing the run's row first (a no-op) waits for a retry queueing batches in this run (which holds the
+        # same row: retry_failures) and makes the check below see them: a run is never marked done under them.
+        if not CampaignRun.objects.filter(pk=run_id, status=CampaignRun.RUNNING, audience_done=True).update(
+                status=F("status")):
+            return False
+        if CampaignBatch.objects.filter(run_id=run_id).exclude(status=CampaignBatch.DONE).exists():
+            return False
+        store_counts(run_id, status=CampaignRun.DONE, only_if=CampaignRun.RUNNING)
     return True
 
 
@@ -773,11 +803,119 @@ def cancel(run) -> bool:
         if changed:
             CampaignBatch.objects.filter(run_id=run.pk, status__in=[CampaignBatch.QUEUED, CampaignBatch.WAITING]
                                          ).update(status=CampaignBatch.DONE)
-            # Retries that were waiting will not happen: they were never delivered.
-            DeliveryLog.objects.filter(campaign_run_id=run.pk, status="retrying").delete()
+            # Retries that were waiting will not happen: they were never delivered. Those a manager asked for
+            # had failed before: they stay in the log, failed.
+            retries = DeliveryLog.objects.filter(campaign_run_id=run.pk, status="retrying")
+            retries.filter(error__startswith=RETRY_NOTE).update(
+                status="failed", finished_at=timezone.now(), error="not sent: the run was cancelled before this "
+                                                                   "retry went out")
+            retries.delete()
     if changed:
         store_counts(run.pk)
     return bool(changed)
+
+
+# --- Retrying failures -------------------------------------------------------------------------------------------
+
+#: Runs whose failures may be retried: a running or paused run takes them in place (a paused one sends them when
+#: resumed), a done run is reopened. Not a cancelled run (someone stopped it), nor one that failed reading its
+#: audience (reopening it would read the rest of the audience), missed or blocked (nothing was sent).
+RETRY_STATUSES = (CampaignRun.RUNNING, CampaignRun.PAUSED, CampaignRun.DONE)
+
+
+#: How a row retried by hand starts its error while it waits (``cancel`` tells it from an automatic retry).
+RETRY_NOTE = "retry requested by "
+
+
+class RetryRefused(ValueError):
+    """A retry that is not allowed: a failure not worth retrying, or a run that takes no more messages."""
+
+
+def retry_failures(run, status: str, reason: str, user=None, now=None) -> int:
+    """Send again, in the same run, the messages of one retryable failure group of the run's page (delivery-log
+    ``status`` and the group's ``reason``, as ``story.failure_groups`` shows them). Returns how many messages
+    were queued: 0 when none is left in that state (someone retried them already).
+
+    The rows go back to "retrying" and their recipients are queued again from the batch that first held them,
+    so each message keeps its id and the log's unique (run, recipient, channel) key keeps exactly-once. The
+    follow-ups respect quiet hours (``_queue_follow_up``). A done run is reopened (running, a new expiration,
+    watched again) and ends again when they are settled; its counts follow. Who retried what is written to the
+    admin history of the run (shown on its page). Raises :class:`RetryRefused` for a group not worth retrying
+    (refused addresses, poison messages) or a run in a state that takes no more messages. ``now``: the clock."""
+    if not failures.retryable(status, reason):
+        raise RetryRefused(f"“{reason}” ({status}) is not worth retrying: these messages would fail the same way.")
+    now = now or timezone.now()
+    who = _username(user) or "someone"
+    with transaction.atomic():
+        # Writing the run's row first (a no-op) makes two managers' clicks, and a worker finishing the run
+        # (maybe_finish), wait for each other: the second click finds the rows retrying and queues nothing.
+        CampaignRun.objects.filter(pk=run.pk).update(status=F("status"))
+        locked = CampaignRun.objects.select_related("campaign__message_type").filter(pk=run.pk).first()
+        if locked is None or locked.status not in RETRY_STATUSES:
+            label = locked.get_status_display().lower() if locked is not None else "deleted"
+            raise RetryRefused(f"This run is {label}: its failures cannot be retried in it.")
+        candidates = [(pk, message_uuid) for pk, error, message_uuid in DeliveryLog.objects.filter(
+            campaign_run_id=run.pk, status=status).values_list("pk", "error", "message_uuid")
+            if failures.reason(status, error) == reason]
+        origins = _origins(run.pk, {message_uuid for _, message_uuid in candidates})
+        pks = [pk for pk, message_uuid in candidates if message_uuid in origins]
+        if not pks:
+            return 0
+        note = f"{RETRY_NOTE}{who} at {now:%Y-%m-%d %H:%M:%S %Z}"
+        for start in range(0, len(pks), 500):  # the database's limit on query parameters
+            DeliveryLog.objects.filter(pk__in=pks[start:start + 500], status=status).update(
+                status="retrying", error=note, finished_at=None)
+        expires = max(filter(None, [locked.expires_at, _expiry(locked.campaign, now)]))
+        if locked.status == CampaignRun.DONE:
+            CampaignRun.objects.filter(pk=run.pk).update(status=CampaignRun.RUNNING, finished_at=None,
+                                                         expires_at=expires)
+            transaction.on_commit(lambda: _task("watch_run").apply_async((run.pk,), countdown=lease_seconds()))
+        else:
+            CampaignRun.objects.filter(pk=run.pk).update(expires_at=expires)
+        by_batch: dict[int, dict] = {}
+        for batch_pk, message_uuid, row in origins.values():
+            by_batch.setdefault(batch_pk, {})[message_uuid] = row
+        batches = CampaignBatch.objects.select_related("run__campaign__message_type").in_bulk(list(by_batch))
+        for batch_pk, rows in by_batch.items():
+            _queue_follow_up(batches[batch_pk], list(rows.values()), now)
+        count = len(origins)
+        text = (f"Retried {count} message{'s' if count != 1 else ''} ({status}: {reason})"
+                + (" and reopened the run" if locked.status == CampaignRun.DONE else "") + ".")
+        _note_on_run(locked, user, text)
+    LOG.warning("Campaign run %s: %s retried %s message(s) (%s: %s).", run.pk, who, count, status, reason)
+    store_counts(run.pk)
+    return count
+
+
+def _username(user) -> str:
+    return getattr(user, "get_username", lambda: "")() or ""
+
+
+def _origins(run_id: int, wanted: set) -> dict:
+    """``{message uuid: (batch id, message uuid, audience row)}`` for the messages in ``wanted``: the batch that
+    first held each (its follow-ups share its lineage and hold a part of its rows, so they are skipped)."""
+    found: dict = {}
+    seen_lineages = set()
+    batches = CampaignBatch.objects.filter(run_id=run_id).order_by("pk").values_list("pk", "lineage", "recipients")
+    for pk, lineage, rows in batches.iterator(chunk_size=100):
+        if len(found) == len(wanted):
+            break
+        if lineage in seen_lineages:
+            continue
+        seen_lineages.add(lineage)
+        for row in rows or []:
+            message_uuid = _message_uuid(lineage, row)
+            if message_uuid in wanted and message_uuid not in found:
+                found[message_uuid] = (pk, message_uuid, row)
+    return found
+
+
+def _note_on_run(run, user, text: str) -> None:
+    """Write ``text`` to the run's admin history (its page lists the retries; "History" shows them too)."""
+    if getattr(user, "pk", None) is None:
+        return  # a shell or a task: the log line is the record
+    LogEntry.objects.log_actions(user.pk, CampaignRun.objects.filter(pk=run.pk), CHANGE, change_message=text,
+                                 single_object=True)
 
 
 # --- One message in the background -------------------------------------------------------------------------------

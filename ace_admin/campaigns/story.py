@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
 from django.utils import timezone
 
-from ace_admin.campaigns import abtest, service
+from ace_admin.campaigns import abtest, failures, service
 from ace_admin.models import Campaign, CampaignRun, DeliveryLog
 from ace_admin.reports.queries import funnel_for_run
 
@@ -85,7 +86,8 @@ def run_progress(run) -> dict:
             if run.finished_at else "", "error": run.error,
             "can_pause": run.status == CampaignRun.RUNNING, "can_resume": run.status == CampaignRun.PAUSED,
             "can_cancel": run.status in (CampaignRun.RUNNING, CampaignRun.PAUSED),
-            "can_override": run.status == CampaignRun.BLOCKED, "finished": finished,
+            "can_override": run.status == CampaignRun.BLOCKED,
+            "can_retry": run.status in service.RETRY_STATUSES, "finished": finished,
             "ab_text": ab_text(run),
             "can_choose": run.status == CampaignRun.RUNNING and not run.winner and abtest.has_winner_rule(run.ab_plan)}
 
@@ -109,23 +111,25 @@ def ab_text(run) -> str:
             f"{metric} rate is picked from {due} and sent to the rest{held}.")
 
 
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d\d-\d\dT[\d:.+]+")
-#: Failures worth trying again: the provider kept failing, the message ran out of time, or a template was wrong
-#: (fixed since). Not: addresses refused for good, messages that killed workers.
-RETRYABLE = ("still failing after", "after expiration", "template")
-
 
 def failure_groups(run_id) -> list[dict]:
     """The run's undelivered messages grouped by status and reason (addresses and ids taken out)."""
     groups: dict[tuple, dict] = {}
     rows = (DeliveryLog.objects.filter(campaign_run_id=run_id)
-            .exclude(status__in=["sent", "denied", "disabled", "sending", "retrying"])
+            .exclude(status__in=failures.NOT_FAILED)
             .values_list("status", "error").annotate(n=Count("id")))
     for status, error, count in rows:
-        reason = _ID.sub("…", _ADDRESS.sub("<address>", error or ""))[:300] or status
+        reason = failures.reason(status, error)
         group = groups.setdefault((status, reason), {"status": status, "reason": reason, "count": 0})
         group["count"] += count
-        group["retryable"] = status in ("expired", "template_error", "template_missing") or any(
-            marker in reason for marker in RETRYABLE[:2])
+        group["retryable"] = failures.retryable(status, reason)
     return sorted(groups.values(), key=lambda item: -item["count"])
+
+
+def retry_history(run_id) -> list[dict]:
+    """The retries asked for on the run (from its admin history), oldest first: ``[{"at", "who", "text"}]``."""
+    entries = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(CampaignRun),
+                                       object_id=str(run_id), change_message__startswith="Retried ")
+               .select_related("user").order_by("action_time"))
+    return [{"at": entry.action_time, "who": entry.user.get_username(), "text": entry.change_message}
+            for entry in entries]

@@ -1,5 +1,5 @@
 // Live run page: polls the run's progress URL every 2 seconds while the run is not finished and updates every
-// figure, the status, the "waiting for" line and which controls show (Pause/Resume/Cancel/Override), so the page
+// figure, the status, the "waiting for" line and which controls show (Pause/Resume/Cancel/Override/Retry), so the page
 // never says one thing at the top and another below. Stops polling once the run is finished.
 (function () {
   "use strict";
@@ -32,6 +32,12 @@
         })
         .catch(function () { window.setTimeout(poll, 5000); });
     }
+    // Buttons that send messages ask first (e.g. "Retry these N").
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+      });
+    });
     poll();
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
