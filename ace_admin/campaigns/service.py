@@ -42,7 +42,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from celery import current_app
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.signals import post_save, pre_delete
@@ -914,6 +913,12 @@ def _note_on_run(run, user, text: str) -> None:
     """Write ``text`` to the run's admin history (its page lists the retries; "History" shows them too)."""
     if getattr(user, "pk", None) is None:
         return  # a shell or a task: the log line is the record
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.admin"):
+        return  # the service runs without the admin too (workers, benchmarks): no history to write to
+    from django.contrib.admin.models import CHANGE, LogEntry
+
     LogEntry.objects.log_actions(user.pk, CampaignRun.objects.filter(pk=run.pk), CHANGE, change_message=text,
                                  single_object=True)
 
