@@ -14,17 +14,19 @@ change a run under way. Each recipient's share follows from a hash of the run's 
 Every share is a batch of the same run, so the delivery log's unique (run, recipient, channel) key holds across
 variants: nobody is mailed twice, whichever worker dies when.
 
-The confidence of a difference is a two-sided two-proportion z-test (pooled standard error) between the best
-variant and each other one: ``1 - p``. It is a guide for the marketer, not a stopping rule.
+The winner and the confidence of a difference (``ace_admin.reports.stats``: a two-sided two-proportion z-test
+between the best variant and each other one, ``1 - p``) are the figures the reports show; a guide for the
+marketer, not a stopping rule.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import timedelta
 
 from ace_admin.models import Campaign
+from ace_admin.reports import stats
+from ace_admin.reports.stats import base_of, confidence, describe, metric_of  # noqa: F401 (this module's API)
 
 #: The label of the campaign's own message type.
 CONTROL = "A"
@@ -98,67 +100,6 @@ def estimate(plan_or_campaign, audience_size: int) -> dict:
             "rest": max(audience_size - holdout - test, 0)}
 
 
-# --- the decision ------------------------------------------------------------------------------------------------
+# --- the decision: the statistics live with the reports (ace_admin.reports.stats), which show them too ---------------
 
-
-def _normal_cdf(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2))
-
-
-def confidence(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float | None:
-    """How sure it is that two rates differ: 1 - the two-sided p-value of a pooled two-proportion z-test. None when
-    either side has no trials or nothing happened on either side yet; 0.0 when the rates are equal."""
-    if not trials_a or not trials_b or not successes_a + successes_b:
-        return None
-    pooled = (successes_a + successes_b) / (trials_a + trials_b)
-    error = math.sqrt(pooled * (1 - pooled) * (1 / trials_a + 1 / trials_b))
-    if error == 0:
-        return 0.0
-    z = abs(successes_a / trials_a - successes_b / trials_b) / error
-    return 1 - 2 * (1 - _normal_cdf(z))
-
-
-def metric_of(rule: str) -> str:
-    """The funnel key a rule compares: ``clicked`` or ``opened`` (unique messages, people only)."""
-    return "opened" if rule == Campaign.AB_RULE_OPEN else "clicked"
-
-
-def base_of(figures: dict) -> int:
-    """What a rate is out of: messages delivered, or (providers that report no deliveries, e.g. plain SMTP) sent
-    less hard bounces, as the reports count it."""
-    return figures.get("delivered") or max(figures.get("sent", 0) - figures.get("bounced", 0), 0)
-
-
-def decide(rule: str, figures: dict[str, dict], chosen: str | None = None) -> tuple[str, dict]:
-    """The winner among ``figures`` (``{label: funnel}``) by ``rule`` (or ``chosen``, a manager's pick), and what
-    the decision rests on: each variant's rate and the confidence that the winner's rate differs from it. Ties
-    (no events at all included) go to the earliest label: A, the campaign's own message, unless a variant did
-    better."""
-    metric = metric_of(rule)
-    rates = {}
-    for label in sorted(figures):
-        base = base_of(figures[label])
-        rates[label] = (figures[label].get(metric, 0) / base) if base else 0.0
-    winner = chosen or max(sorted(rates), key=lambda label: (rates[label], -ord(label[0])))
-    compared = {}
-    for label in sorted(figures):
-        if label == winner:
-            continue
-        compared[label] = confidence(figures.get(winner, {}).get(metric, 0), base_of(figures.get(winner, {})),
-                                     figures[label].get(metric, 0), base_of(figures[label]))
-    return winner, {"metric": metric, "rates": rates, "confidence": compared}
-
-
-def describe(summary: dict) -> str:
-    """One sentence for the run and report pages: "B won on unique clicks (3.1% vs A 2.4%, 97% confidence)"."""
-    if not summary or not summary.get("winner"):
-        return ""
-    winner, rates = summary["winner"], summary.get("rates", {})
-    metric = "unique clicks" if summary.get("metric") == "clicked" else "unique opens"
-    how = f"picked by {summary['chosen_by']}" if summary.get("chosen_by") else f"won on {metric}"
-    parts = []
-    for label, sure in sorted(summary.get("confidence", {}).items()):
-        sure_text = "no data" if sure is None else f"{sure:.0%} confidence"
-        parts.append(f"{label} {rates.get(label, 0):.1%}, {sure_text}")
-    versus = f" vs {'; '.join(parts)}" if parts else ""
-    return f"{winner} {how} ({winner} {rates.get(winner, 0):.1%}{versus})."
+decide = stats.compare

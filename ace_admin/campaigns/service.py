@@ -67,6 +67,7 @@ from ace_admin.models import (
     QuietHours,
     TaskDelivery,
 )
+from ace_admin.reports.queries import variant_funnels
 from ace_admin.rules.policy import prefetch as policy_prefetch
 from ace_admin.settings import admin_settings
 
@@ -720,8 +721,6 @@ def winner_due(run, now=None) -> bool:
 def variant_results(run) -> dict[str, dict]:
     """Each A/B variant's funnel in ``run`` so far (``{label: funnel}``), from the delivery log and the event
     counters (see ``ace_admin.reports.queries.variant_funnels``)."""
-    from ace_admin.reports.queries import variant_funnels  # the reports read the same counters
-
     return {row["variant"]: row for row in variant_funnels(run)}
 
 

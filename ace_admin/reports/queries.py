@@ -28,6 +28,7 @@ from ace_admin.models import (
     Suppression,
     TrackedLink,
 )
+from ace_admin.reports import stats
 from ace_admin.settings import admin_settings
 
 #: A chart over more days than this shows only the days that have figures.
@@ -184,10 +185,8 @@ def variant_funnels(run: CampaignRun) -> list[dict]:
              "winner": run.winner == label, **funnel(sent.get(pk, 0), counts.get(pk, {}))}
             for label, pk in sorted(plan.items())]
     # How sure a difference is: each variant against the one leading on the test's metric (clicks without a rule).
-    from ace_admin.campaigns import abtest  # a pure module: figures in, figures out
-
     rule = run.ab_plan.get("rule") or "click"
-    leader, summary = abtest.decide(rule, {row["variant"]: row for row in rows})
+    leader, summary = stats.compare(rule, {row["variant"]: row for row in rows})
     for row in rows:
         row["metric"] = summary["metric"]
         row["leader"] = row["variant"] == leader

@@ -14,11 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from ace_admin.campaigns import abtest
 from ace_admin.models import CampaignRun, MessageType
 from ace_admin.preview.csp import ADMIN_POLICY, with_policy
 from ace_admin.privacy.masking import can_see_addresses, mask_text
-from ace_admin.reports import charts, queries, tables
+from ace_admin.reports import charts, queries, stats, tables
 
 #: Staff holding any of these may read reports (every ACE role does).
 READ_PERMISSIONS = ("ace_admin.view_deliverylog", "ace_admin.view_campaign", "ace_admin.view_campaignrun")
@@ -87,7 +86,7 @@ def run_report(request, site, pk: int, table: str | None = None):
     return _page(request, site, title, report,
                  lambda name: reverse("admin:ace_admin_reports_run_csv", args=[run.pk, name]),
                  {"run": run, "message_type": run.campaign.message_type,
-                  "ab_decision": abtest.describe(run.winner_figures) if run.winner else "",
+                  "ab_decision": stats.describe(run.winner_figures) if run.winner else "",
                   "run_url": reverse("admin:ace_admin_campaignrun_change", args=[run.pk])})
 
 
