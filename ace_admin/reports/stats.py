@@ -1,6 +1,7 @@
 """A/B figures: which variant leads on a rate, and how sure the difference is (pure functions, figures in and out).
 
-The confidence of a difference is a two-sided two-proportion z-test with a pooled standard error, ``1 - p``: the
+The confidence of a difference is a two-sided two-proportion z-test with a pooled standard error, ``1 - p``
+(Bonferroni-adjusted when the leader is compared with several variants): the
 run page, the report and the campaigns' winner rule (``ace_admin.campaigns.abtest``) all read it from here. Rates
 count unique messages with the event (people only) out of those delivered, or, when the provider reports no
 deliveries, out of those sent less hard bounces, as the reports' funnels do.
@@ -15,9 +16,12 @@ def _normal_cdf(z: float) -> float:
     return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
-def confidence(successes_a: int, trials_a: int, successes_b: int, trials_b: int) -> float | None:
+def confidence(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
+               comparisons: int = 1) -> float | None:
     """How sure it is that two rates differ: 1 - the two-sided p-value of a pooled two-proportion z-test. None when
-    either side has no trials or nothing happened on either side yet; 0.0 when the rates are equal."""
+    either side has no trials or nothing happened on either side yet; 0.0 when the rates are equal. With
+    ``comparisons`` > 1 (the leader against each of several variants) the p-value is multiplied by their number
+    (Bonferroni), so that the confidence holds for all the comparisons together, not by luck of having many."""
     if not trials_a or not trials_b or not successes_a + successes_b:
         return None
     pooled = (successes_a + successes_b) / (trials_a + trials_b)
@@ -25,7 +29,8 @@ def confidence(successes_a: int, trials_a: int, successes_b: int, trials_b: int)
     if error == 0:
         return 0.0
     z = abs(successes_a / trials_a - successes_b / trials_b) / error
-    return 1 - 2 * (1 - _normal_cdf(z))
+    p_value = 2 * (1 - _normal_cdf(z))
+    return 1 - min(1.0, p_value * max(comparisons, 1))
 
 
 def metric_of(rule: str) -> str:
@@ -55,7 +60,8 @@ def compare(rule: str, figures: dict[str, dict], chosen: str | None = None) -> t
         if label == winner:
             continue
         compared[label] = confidence(figures.get(winner, {}).get(metric, 0), base_of(figures.get(winner, {})),
-                                     figures[label].get(metric, 0), base_of(figures[label]))
+                                     figures[label].get(metric, 0), base_of(figures[label]),
+                                     comparisons=len(figures) - 1)
     return winner, {"metric": metric, "rates": rates, "confidence": compared}
 
 

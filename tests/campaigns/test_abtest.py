@@ -92,6 +92,11 @@ def test_confidence_is_a_two_proportion_z_test():
     assert abtest.confidence(10, 100, 10, 100) == pytest.approx(0.0)
     assert abtest.confidence(0, 100, 0, 100) is None  # nothing happened yet: no data, not 0%
     assert abtest.confidence(1, 0, 1, 10) is None
+    # Three variants against the leader: each p-value counts three times (Bonferroni), 0.0007 -> 0.0022.
+    assert abtest.confidence(150, 1000, 100, 1000, comparisons=3) == pytest.approx(0.99781, abs=1e-4)
+    clicks = {"A": 100, "B": 150, "C": 100, "D": 100}
+    figures = {label: {"sent": 1000, "clicked": clicked} for label, clicked in clicks.items()}
+    assert abtest.decide("click", figures)[1]["confidence"]["A"] == pytest.approx(0.99781, abs=1e-4)
 
 
 def test_the_winner_is_the_highest_rate_and_a_tie_keeps_the_campaigns_own_message():
