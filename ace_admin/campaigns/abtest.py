@@ -35,6 +35,11 @@ HOLDOUT = "holdout"
 _BUCKETS = 10_000
 
 
+def test_percent(rule: str, test: int, holdout: int) -> int:
+    """The share of the audience in the test: ``test``, or everyone but the holdout when there is no winner."""
+    return 100 - holdout if rule == Campaign.AB_RULE_NONE else test
+
+
 def plan_for(campaign, started_at) -> dict:
     """The A/B plan of a run of ``campaign`` starting at ``started_at`` (``{}``: the campaign tests nothing)."""
     variants = list(campaign.variants.order_by("label").values_list("label", "message_type_id")) if campaign.pk else []
@@ -43,8 +48,7 @@ def plan_for(campaign, started_at) -> dict:
     rule = campaign.ab_winner_rule
     plan = {"variants": {CONTROL: campaign.message_type_id, **dict(variants)},
             "holdout_percent": campaign.ab_holdout_percent, "rule": rule,
-            "test_percent": 100 - campaign.ab_holdout_percent if rule == Campaign.AB_RULE_NONE
-            else campaign.ab_test_percent}
+            "test_percent": test_percent(rule, campaign.ab_test_percent, campaign.ab_holdout_percent)}
     if rule != Campaign.AB_RULE_NONE:
         plan["wait_hours"] = campaign.ab_wait_hours
         plan["decide_at"] = (started_at + timedelta(hours=campaign.ab_wait_hours)).isoformat()
@@ -82,20 +86,12 @@ def split(plan: dict, seed: str, rows: list[dict]) -> dict[str, list[dict]]:
     return shares
 
 
-def estimate(plan_or_campaign, audience_size: int) -> dict:
-    """How an audience of ``audience_size`` is expected to split (for the campaign form): per variant, holdout,
-    and the rest that gets the winner."""
-    if isinstance(plan_or_campaign, Campaign):
-        campaign = plan_or_campaign
-        names = [CONTROL, *campaign.variants.order_by("label").values_list("label", flat=True)]
-        holdout_percent = campaign.ab_holdout_percent
-        test_percent = (100 - holdout_percent if campaign.ab_winner_rule == Campaign.AB_RULE_NONE
-                        else campaign.ab_test_percent)
-    else:
-        names, holdout_percent = labels(plan_or_campaign), plan_or_campaign.get("holdout_percent", 0)
-        test_percent = plan_or_campaign.get("test_percent", 0)
-    holdout = round(audience_size * holdout_percent / 100)
-    test = round(audience_size * test_percent / 100)
+def estimate(plan: dict, audience_size: int) -> dict:
+    """How an audience of ``audience_size`` is expected to split under ``plan`` (for the campaign form): per
+    variant, holdout, and the rest that gets the winner."""
+    names = labels(plan)
+    holdout = round(audience_size * plan.get("holdout_percent", 0) / 100)
+    test = round(audience_size * plan.get("test_percent", 0) / 100)
     return {"variants": {name: test // len(names) for name in names}, "holdout": holdout,
             "rest": max(audience_size - holdout - test, 0)}
 

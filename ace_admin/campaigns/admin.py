@@ -164,9 +164,9 @@ def _ab_figures(query, sendable: int) -> str:
         return ""
     rule = query.get("ab_winner_rule") or Campaign.AB_RULE_CLICK
     holdout = _number(query, "ab_holdout_percent", 0, 0, 50)
-    plan = {"variants": {label: 0 for label in ("A", *CampaignVariant.LABELS[:count])}, "holdout_percent": holdout,
-            "test_percent": 100 - holdout if rule == Campaign.AB_RULE_NONE
-            else _number(query, "ab_test_percent", 20, 1, 90)}
+    plan = {"variants": {label: 0 for label in (abtest.CONTROL, *CampaignVariant.LABELS[:count])},
+            "holdout_percent": holdout,
+            "test_percent": abtest.test_percent(rule, _number(query, "ab_test_percent", 20, 1, 90), holdout)}
     split = abtest.estimate(plan, sendable)
     each = ", ".join(f"{label} {n:,}" for label, n in split["variants"].items())
     held = f"; {split['holdout']:,} held out" if split["holdout"] else ""

@@ -212,7 +212,7 @@ def override_preflight(run, user, reason: str):
             return None
         override = PreflightOverride.objects.create(
             campaign=locked.campaign, run=locked, user=user if getattr(user, "pk", None) else None,
-            username=getattr(user, "get_username", lambda: "")() or "", reason=reason, findings=locked.findings)
+            username=_username(user), reason=reason, findings=locked.findings)
         CampaignRun.objects.filter(pk=locked.pk).update(
             status=CampaignRun.RUNNING, finished_at=None, expires_at=_expiry(locked.campaign, now),
             error=f"Launched despite the preflight findings by {override.username or 'a manager'}: {reason}")
@@ -307,9 +307,7 @@ def _queue_planned(run, rows, when, reason, variant="") -> None:
     if when is None:
         transaction.on_commit(lambda pk=batch.pk: _task("send_batch").delay(pk))
         return
-    expires = _expiry(run.campaign, when)
-    CampaignRun.objects.filter(pk=run.pk).filter(Q(expires_at__lt=expires) | Q(expires_at__isnull=True)).update(
-        expires_at=expires)
+    _expire_after(run, when)
     transaction.on_commit(lambda pk=batch.pk: _task("send_batch").apply_async((pk,), eta=when))
 
 
@@ -718,12 +716,6 @@ def winner_due(run, now=None) -> bool:
     return (now or timezone.now()) >= datetime.fromisoformat(run.ab_plan["decide_at"])
 
 
-def variant_results(run) -> dict[str, dict]:
-    """Each A/B variant's funnel in ``run`` so far (``{label: funnel}``), from the delivery log and the event
-    counters (see ``ace_admin.reports.queries.variant_funnels``)."""
-    return {row["variant"]: row for row in variant_funnels(run)}
-
-
 def decide_winner(run_id: int, now=None, choose: str | None = None, user=None) -> str:
     """Pick the A/B winner of a run and send it to the rest of the audience. Called by the task queued for the
     end of the wait (and by ``watch_run`` if that task was lost); a manager may ``choose`` a variant instead, at
@@ -745,10 +737,10 @@ def decide_winner(run_id: int, now=None, choose: str | None = None, user=None) -
                 return "test still sending"
         elif choose not in abtest.labels(run.ab_plan):
             raise ValueError(f"There is no variant {choose!r} in this run's test.")
-        figures = variant_results(run)
+        figures = {row["variant"]: row for row in variant_funnels(run)}  # each variant's funnel so far
         winner, summary = abtest.decide(run.ab_plan.get("rule", Campaign.AB_RULE_CLICK), figures, chosen=choose)
         if choose is not None:
-            summary["chosen_by"] = getattr(user, "get_username", lambda: "")() or "a manager"
+            summary["chosen_by"] = _username(user) or "a manager"
         summary.update(winner=winner, figures={label: {key: row.get(key) for key in (
             "sent", "delivered", "opened", "clicked", "bounced")} for label, row in figures.items()})
         CampaignRun.objects.filter(pk=run_id).update(winner=winner, winner_decided_at=now, winner_figures=summary)
