@@ -30,6 +30,9 @@ HOSTILE = [
     "{{ channel.action_links }}{{ channel.tracker_image_sources }}{{ channel.get_action_links.__globals__ }}",
     "{{ channel.channel_type.__class__.__mro__ }}{{ channel.channel_type.value }}",
     "{% load acetags %}{% get_action_links channel as links %}{{ links.0.0.__class__ }}{{ links }}",
+    # the tag handed raw objects (its method lookup is cached per function) and a secret as its keyword argument
+    "{% load acetags %}{% get_action_links mod as a %}{% get_action_links conf as b %}{% get_action_links path as c %}"
+    "{% get_action_links channel omit_unsubscribe_link=conf.SECRET_KEY as d %}{{ a }}{{ b }}{{ c }}{{ d }}",
     # raw objects the platform put in the context
     "{{ path.read_text }}{{ path.unlink }}{{ path.parent.iterdir }}{{ path }}",
     "{{ mod.abort }}{{ mod.environ.PLANTED_ENV_SECRET }}{{ mod.getcwd }}",
